@@ -2,6 +2,10 @@
  * sys.h - small Linux system-call helpers that Swift cannot call directly: futexes on shared
  * memory (never the PRIVATE variants: the words live in segments shared between processes),
  * memfd segments with seals, and the current CPU. Each returns 0 or a negative errno.
+ *
+ * Swift imports glibc as a prebuilt module without _GNU_SOURCE, so nothing here may rely on
+ * GNU-only declarations: memfd_create and getcpu are reached through syscall(), and the seal
+ * constants are spelled out (their values are the kernel ABI).
  */
 #ifndef ALPC_SYS_H
 #define ALPC_SYS_H
@@ -9,9 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
-#include <sched.h>
 #include <stdint.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,9 +43,19 @@ static inline int alpc_futex_wake(uint32_t *word, int count) {
     return rc >= 0 ? (int)rc : -errno;
 }
 
+/* The kernel ABI of memfd_create(2) and file seals (fcntl(2)). */
+#define ALPC_MFD_CLOEXEC 0x0001u
+#define ALPC_MFD_ALLOW_SEALING 0x0002u
+#define ALPC_F_ADD_SEALS 1033
+#define ALPC_F_GET_SEALS 1034
+#define ALPC_F_SEAL_SEAL 0x0001
+#define ALPC_F_SEAL_SHRINK 0x0002
+#define ALPC_F_SEAL_GROW 0x0004
+#define ALPC_F_SEAL_WRITE 0x0008
+
 /** A new anonymous memory file of size bytes that can be sealed; returns the fd or a negative errno. */
 static inline int alpc_memfd_create(const char *name, uint64_t size) {
-    int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    int fd = (int)syscall(SYS_memfd_create, name, ALPC_MFD_CLOEXEC | ALPC_MFD_ALLOW_SEALING);
     if (fd < 0) return -errno;
     if (ftruncate(fd, (off_t)size) != 0) {
         int err = errno;
@@ -55,17 +67,27 @@ static inline int alpc_memfd_create(const char *name, uint64_t size) {
 
 /** Seals fd against shrinking, growing and further sealing, so a peer cannot truncate it under us. */
 static inline int alpc_memfd_seal(int fd) {
-    return fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == 0 ? 0 : -errno;
+    return fcntl(fd, ALPC_F_ADD_SEALS, ALPC_F_SEAL_SHRINK | ALPC_F_SEAL_GROW | ALPC_F_SEAL_SEAL) == 0 ? 0 : -errno;
 }
 
 /** The seals of fd, or a negative errno (-EINVAL when fd is not a memfd). */
 static inline int alpc_memfd_seals(int fd) {
-    int seals = fcntl(fd, F_GET_SEALS);
+    int seals = fcntl(fd, ALPC_F_GET_SEALS);
     return seals >= 0 ? seals : -errno;
 }
 
-/** The CPU the calling thread runs on, or -1. */
-static inline int alpc_current_cpu(void) { return sched_getcpu(); }
+/** The CPU the calling thread runs on, or -1. On x86-64 it reads the CPU number Linux keeps in
+ *  TSC_AUX (rdtscp: no system call); elsewhere it asks getcpu(2). */
+static inline int alpc_current_cpu(void) {
+#if defined(__x86_64__)
+    unsigned int aux;
+    (void)__builtin_ia32_rdtscp(&aux);
+    return (int)(aux & 0xFFFu);
+#else
+    unsigned int cpu;
+    return syscall(SYS_getcpu, &cpu, NULL, NULL) == 0 ? (int)cpu : -1;
+#endif
+}
 
 /** The calling thread's kernel thread id. */
 static inline int32_t alpc_gettid(void) { return (int32_t)syscall(SYS_gettid); }

@@ -1,0 +1,98 @@
+/*
+ * segment.h - the layout of a connection's shared segment: a header, two ring control blocks
+ * (client to server, server to client) and the slots of both rings. A slot holds a slot header
+ * followed by a PORT_MESSAGE, its data and the attributes that travel with it, so a C reader of
+ * a slot sees the Windows structs byte for byte.
+ *
+ *   0x000  ALPC_SEGMENT_HEADER   (64 bytes)
+ *   0x040  ALPC_RING_CONTROL[0]  requests and datagrams, client -> server (128 bytes)
+ *   0x0C0  ALPC_RING_CONTROL[1]  replies and datagrams, server -> client (128 bytes)
+ *   0x140  SlotCount slots of ring 0, then SlotCount slots of ring 1, SlotSize bytes each
+ *
+ * Every word is written by one side only and read by both; each side validates what it reads.
+ */
+#ifndef ALPC_SEGMENT_H
+#define ALPC_SEGMENT_H
+
+#include "ntalpc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** "SWALPC01" read as a little-endian 64-bit integer. */
+#define ALPC_SEGMENT_MAGIC 0x3130435041574153ull
+#define ALPC_SEGMENT_VERSION 1u
+/** ClosedFlags bits. */
+#define ALPC_SEGMENT_SERVER_CLOSED 0x1u
+#define ALPC_SEGMENT_CLIENT_CLOSED 0x2u
+
+/** The first cache line of a segment; written once by the server before the client maps it. */
+typedef struct _ALPC_SEGMENT_HEADER {
+    ULONG64 Magic;
+    ULONG Version;
+    ULONG SlotSize;
+    ULONG SlotCount;
+    ULONG MaxMessageLength;
+    ULONG ClosedFlags;
+    ULONG ServerPid;
+    ULONG64 SegmentSize;
+    ULONG SlotsOffset;
+    ULONG Reserved;
+    UCHAR Padding[16];
+} ALPC_SEGMENT_HEADER;
+
+/**
+ * One ring's indices and wait flags. The producer writes the first cache line, the consumer the
+ * second. Tail and Head are free-running slot counts; a *Cpu word is 0 while its side sleeps and
+ * 1 + its CPU while it runs; a *Sleeping word is nonzero while its side wants a wake-up.
+ */
+typedef struct _ALPC_RING_CONTROL {
+    ULONG Tail;
+    ULONG ProducerCpu;
+    ULONG ProducerSleeping;
+    UCHAR Padding0[52];
+    ULONG Head;
+    ULONG ConsumerCpu;
+    ULONG ConsumerSleeping;
+    UCHAR Padding1[52];
+} ALPC_RING_CONTROL;
+
+/** Kinds of record in a slot. */
+#define ALPC_RECORD_REQUEST 1u
+#define ALPC_RECORD_ASYNC_REQUEST 2u
+#define ALPC_RECORD_DATAGRAM 3u
+#define ALPC_RECORD_REPLY 4u
+
+/**
+ * The header of a slot. RecordLength counts the bytes after this header: the PORT_MESSAGE, its
+ * data padded to 8 bytes, then AttributeLength bytes of attributes. Cookie pairs a reply with the
+ * request it answers.
+ */
+typedef struct _ALPC_SLOT_HEADER {
+    ULONG RecordLength;
+    USHORT Kind;
+    USHORT Flags;
+    ULONG Cookie;
+    ULONG AttributeLength;
+} ALPC_SLOT_HEADER;
+
+#define ALPC_SEGMENT_RINGS_OFFSET 0x40u
+#define ALPC_SEGMENT_SLOTS_OFFSET 0x140u
+
+_Static_assert(sizeof(ALPC_SEGMENT_HEADER) == 64, "ALPC_SEGMENT_HEADER is one cache line");
+_Static_assert(offsetof(ALPC_SEGMENT_HEADER, SlotSize) == 12, "SlotSize at 12");
+_Static_assert(offsetof(ALPC_SEGMENT_HEADER, ClosedFlags) == 24, "ClosedFlags at 24");
+_Static_assert(offsetof(ALPC_SEGMENT_HEADER, SegmentSize) == 32, "SegmentSize at 32");
+_Static_assert(offsetof(ALPC_SEGMENT_HEADER, SlotsOffset) == 40, "SlotsOffset at 40");
+_Static_assert(sizeof(ALPC_RING_CONTROL) == 128, "ALPC_RING_CONTROL is two cache lines");
+_Static_assert(offsetof(ALPC_RING_CONTROL, Head) == 64, "Head on the second cache line");
+_Static_assert(sizeof(ALPC_SLOT_HEADER) == 16, "ALPC_SLOT_HEADER is 16 bytes");
+_Static_assert(ALPC_SEGMENT_SLOTS_OFFSET == ALPC_SEGMENT_RINGS_OFFSET + 2 * sizeof(ALPC_RING_CONTROL),
+               "slots follow the two ring control blocks");
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ALPC_SEGMENT_H */

@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// The `alpc` command-line tool: an ALPC server and client, and the benchmark.
+public struct AlpcCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "alpc",
+        abstract: "Windows ALPC on Linux: serve a port, call it, and benchmark it against the Linux transports.",
+        subcommands: [Serve.self, Call.self]
+    )
+
+    public init() {}
+}

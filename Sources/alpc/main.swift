@@ -1,0 +1,3 @@
+import AlpcCommands
+
+AlpcCommand.main()
