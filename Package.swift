@@ -5,6 +5,11 @@ let package = Package(
     name: "SwiftALPC",
     products: [
         .library(name: "ALPC", targets: ["ALPC"]),
+        .executable(name: "alpc", targets: ["alpc"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
     ],
     targets: [
         // The Windows x64 ALPC wire format and the C API header, usable from C and Swift.
@@ -19,9 +24,37 @@ let package = Package(
             dependencies: ["CALPC"],
             path: "Sources/ALPC"
         ),
+        // The other transports `alpc bench` compares with, written in C so that they are honest.
+        .target(
+            name: "CBaselines",
+            path: "Sources/CBaselines",
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
+        // The commands of the `alpc` tool, as a library so that tests can run them.
+        .target(
+            name: "AlpcCommands",
+            dependencies: [
+                "ALPC",
+                "CBaselines",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "Sources/AlpcCommands"
+        ),
+        .executableTarget(
+            name: "alpc",
+            dependencies: ["AlpcCommands", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/alpc"
+        ),
+        // The other process of the multi-process tests.
+        .executableTarget(
+            name: "alpc-test-peer",
+            dependencies: ["ALPC"],
+            path: "Sources/alpc-test-peer"
+        ),
         .testTarget(
             name: "ALPCTests",
-            dependencies: ["ALPC", "CALPC"],
+            dependencies: ["ALPC", "CALPC", "alpc-test-peer"],
             path: "Tests/ALPCTests"
         ),
     ],
@@ -29,7 +62,8 @@ let package = Package(
 )
 
 // Standard settings for every Swift target.
-for target in package.targets where target.type != .system && target.type != .plugin && target.name != "CALPC" {
+for target in package.targets where [.regular, .executable, .test].contains(target.type) {
+    if target.name == "CALPC" || target.name == "CBaselines" { continue }
     target.swiftSettings = (target.swiftSettings ?? []) + [
         .enableUpcomingFeature("MemberImportVisibility"),
         .enableUpcomingFeature("ExistentialAny"),

@@ -105,7 +105,7 @@ enum StopSignal {
 
 /// Flushes standard output so lines reach a pipe at once.
 func flushStandardOutput() {
-    fflush(stdout)
+    fflush(nil)
 }
 
 /// An error that prints the NTSTATUS name and value and exits non-zero.

@@ -1,3 +1,4 @@
 import AlpcCommands
+import ArgumentParser
 
 AlpcCommand.main()

@@ -1,0 +1,118 @@
+internal import CALPC
+internal import Synchronization
+
+/// A view of one ring in a connection segment: its control block and its slots.
+///
+/// The view is a plain pointer bundle, valid while the segment that vends it is mapped. Indices
+/// are free-running 32-bit slot counts; a slot's position is the index masked by the slot count.
+struct RingView: @unchecked Sendable {
+    let control: UnsafeMutableRawPointer
+    let slots: UnsafeMutableRawPointer
+    let slotSize: Int
+    let slotCount: UInt32
+
+    init(control: UnsafeMutableRawPointer, slots: UnsafeMutableRawPointer, geometry: SegmentGeometry) {
+        self.control = control
+        self.slots = slots
+        self.slotSize = geometry.slotSize
+        self.slotCount = UInt32(geometry.slotCount)
+    }
+
+    func word(_ offset: Int) -> UnsafeMutablePointer<Atomic<UInt32>> {
+        (control + offset).assumingMemoryBound(to: Atomic<UInt32>.self)
+    }
+
+    /// Slots the producer has published (written by the producer).
+    var tail: UnsafeMutablePointer<Atomic<UInt32>> { word(0) }
+    /// 1 + the producer's CPU while it runs, 0 while it sleeps.
+    var producerCpu: UnsafeMutablePointer<Atomic<UInt32>> { word(4) }
+    /// Nonzero while the producer waits for a free slot.
+    var producerSleeping: UnsafeMutablePointer<Atomic<UInt32>> { word(8) }
+    /// Slots the consumer has released (written by the consumer).
+    var head: UnsafeMutablePointer<Atomic<UInt32>> { word(64) }
+    /// 1 + the consumer's CPU while it polls this ring, 0 otherwise.
+    var consumerCpu: UnsafeMutablePointer<Atomic<UInt32>> { word(68) }
+    /// Nonzero while the consumer is not polling and wants to be woken.
+    var consumerSleeping: UnsafeMutablePointer<Atomic<UInt32>> { word(72) }
+
+    /// The raw address of the futex word `tail`, for FUTEX_WAIT and FUTEX_WAKE.
+    var tailAddress: UnsafeMutablePointer<UInt32> { control.assumingMemoryBound(to: UInt32.self) }
+    /// The raw address of the futex word `head`.
+    var headAddress: UnsafeMutablePointer<UInt32> { (control + 64).assumingMemoryBound(to: UInt32.self) }
+
+    /// The slot at free-running index `index`.
+    func slot(_ index: UInt32) -> UnsafeMutableRawPointer {
+        slots + Int(index & (slotCount &- 1)) &* slotSize
+    }
+}
+
+/// The producing end of a ring, owned by one side (under that side's send lock).
+struct RingProducer: @unchecked Sendable {
+    let ring: RingView
+    /// The next slot to publish; only this side writes the shared tail.
+    var tail: UInt32 = 0
+    /// The consumer's head as last read.
+    var cachedHead: UInt32 = 0
+
+    init(ring: RingView) { self.ring = ring }
+
+    /// A free slot to fill, or nil when the ring is full. Throws when the peer's head is impossible.
+    mutating func reserve() throws(NTStatus) -> UnsafeMutableRawPointer? {
+        if tail &- cachedHead >= ring.slotCount {
+            let head = ring.head.pointee.load(ordering: .acquiring)
+            guard tail &- head <= ring.slotCount else { throw .invalidMessage }
+            cachedHead = head
+            if tail &- head >= ring.slotCount { return nil }
+        }
+        return ring.slot(tail)
+    }
+
+    /// Publishes the reserved slot. Returns true when the consumer asked to be woken.
+    mutating func publish() -> Bool {
+        tail &+= 1
+        ring.tail.pointee.store(tail, ordering: .releasing)
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        return ring.consumerSleeping.pointee.load(ordering: .relaxed) != 0
+    }
+
+    /// True when a full ring has room again (refreshes the cached head).
+    mutating func hasRoom() -> Bool {
+        cachedHead = ring.head.pointee.load(ordering: .acquiring)
+        return tail &- cachedHead < ring.slotCount
+    }
+}
+
+/// The consuming end of a ring, owned by one side (under that side's receive lock).
+struct RingConsumer: @unchecked Sendable {
+    let ring: RingView
+    /// The next slot to read; only this side writes the shared head.
+    var head: UInt32 = 0
+    /// The producer's tail as last read.
+    var cachedTail: UInt32 = 0
+
+    init(ring: RingView) { self.ring = ring }
+
+    /// The oldest published slot, or nil when the ring is empty. Throws when the peer's tail is impossible.
+    mutating func peek() throws(NTStatus) -> UnsafeMutableRawPointer? {
+        if cachedTail == head {
+            let tail = ring.tail.pointee.load(ordering: .acquiring)
+            guard tail &- head <= ring.slotCount else { throw .invalidMessage }
+            cachedTail = tail
+            if tail == head { return nil }
+        }
+        return ring.slot(head)
+    }
+
+    /// True when a slot is published (without reading it).
+    var hasRecord: Bool {
+        mutating get { (try? peek()).flatMap { $0 } != nil }
+    }
+
+    /// Releases the slot returned by `peek`. Returns true when the producer asked to be woken.
+    mutating func release() -> Bool {
+        head &+= 1
+        ring.head.pointee.store(head, ordering: .releasing)
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        return ring.producerSleeping.pointee.load(ordering: .relaxed) != 0
+    }
+}

@@ -1,0 +1,155 @@
+internal import CALPC
+
+internal import Glibc
+
+/// An ALPC client: a connection to a server's port.
+///
+/// The API follows PythonForWindows' `AlpcClient`: `init(portName:...)` is `connect_to_port`,
+/// and `send`, `receive` and `sendReceive` are `send`, `recv` and `send_receive`.
+///
+/// ```swift
+/// let client = try AlpcClient(portName: #"\RPC Control\Sample"#)
+/// let reply = try client.sendReceive("Hello world !")
+/// print(reply.string)
+/// ```
+///
+/// Several threads may call `sendReceive` at once; each gets its own reply.
+public final class AlpcClient: @unchecked Sendable {
+    /// The name of the port this client is connected to.
+    public let portName: String
+    /// The server's connection reply: the connect message, now holding the server's data.
+    public let connectionReply: AlpcMessage?
+    let channel: ClientChannel
+
+    /// Connects to the port `portName` (connect_to_port).
+    ///
+    /// - Parameters:
+    ///   - portName: the server's port name (`\RPC Control\Name`).
+    ///   - connectMessage: data for the server's connection request; on success it holds the
+    ///     server's reply and is available as `connectionReply`.
+    ///   - attributes: the client's port attributes.
+    ///   - flags: the connect flags (ALPC_MSGFLG_SYNC_REQUEST by default).
+    ///   - timeout: how long to wait for the server to answer; nil waits without limit.
+    /// - Throws: `.objectNameNotFound` for an unknown port, `.objectNameInvalid` for a malformed
+    ///   name, `.portConnectionRefused` when the server refuses, `.accessDenied` when this user
+    ///   may not connect, `.timeout` when nobody answers in time, `.portDisconnected` when the
+    ///   server goes away meanwhile.
+    public init(
+        portName: String, connectMessage: AlpcMessage? = nil, attributes: PortAttributes = .client,
+        flags: MessageFlags = .syncRequest, timeout: Duration? = nil
+    ) throws(NTStatus) {
+        let name = try PortName(portName)
+        var requestBytes: [UInt8] = []
+        if let connectMessage {
+            let dataLength = try SlotRecord.validateOutgoing(connectMessage, maxMessageLength: Int(ALPC_MAX_ALLOWED_MESSAGE_LENGTH))
+            requestBytes = [UInt8](UnsafeRawBufferPointer(start: connectMessage.port.start, count: SlotRecord.headerSize + dataLength))
+        }
+        let socket = try ControlSocket.connect(to: name)
+        try socket.send(.connect(.init(
+            threadId: alpc_gettid(), flags: flags.rawValue, attributes: attributes.raw, message: requestBytes)))
+        let (packet, fds) = try socket.receivePacket(maxFDs: 2, timeout: timeout)
+        // Received descriptors are closed here unless something takes them.
+        var unclaimed = fds
+        defer { for fd in unclaimed { _ = system_close(fd) } }
+        switch packet {
+        case .refuse(let status, _):
+            throw status
+        case .accept(_, let reply):
+            guard unclaimed.count == 2 else { throw .invalidHandle }
+            let segment = try ConnectionSegment.attach(fd: unclaimed[0])
+            let doorbellFD = unclaimed.removeLast()
+            let doorbell = try Doorbell(adopting: OwnedDescriptor(adopting: doorbellFD))
+            let serverPid = (try? socket.peerCredentials().pid) ?? 0
+            self.channel = ClientChannel(control: socket, segment: segment, doorbell: doorbell, serverPid: serverPid)
+            if let connectMessage {
+                try SlotRecord.copy(parked: reply, into: connectMessage)
+                let port = connectMessage.port
+                port.type = UInt16(LPC_REPLY)
+                port.clientId = ClientID(process: UInt64(serverPid), thread: port.clientId.thread)
+                self.connectionReply = connectMessage
+            } else {
+                self.connectionReply = nil
+            }
+        default:
+            throw .invalidMessage
+        }
+        self.portName = name.windowsName
+    }
+
+    deinit {
+        channel.close()
+    }
+
+    /// The largest message (header plus data) the connection carries.
+    public var maxMessageLength: Int { channel.geometry.maxMessageLength }
+
+    /// Sends `message` without waiting (send).
+    ///
+    /// With no flags it is an asynchronous request: the reply arrives later at `receive`. With
+    /// `.releaseMessage` it is a datagram and no reply comes.
+    ///
+    /// - Throws: `.portMessageTooLong` when the message exceeds the port's maximum,
+    ///   `.portDisconnected` when the server is gone.
+    public func send(_ message: AlpcMessage, flags: MessageFlags = []) throws(NTStatus) {
+        let kind = flags.contains(.releaseMessage) ? ALPC_RECORD_DATAGRAM : ALPC_RECORD_ASYNC_REQUEST
+        _ = try channel.send(message, kind: kind, awaitReply: false, deadline: nil)
+    }
+
+    /// Receives the next message nobody else waits for: a reply to an asynchronous request, or
+    /// a datagram (recv).
+    ///
+    /// - Throws: `.timeout`, `.portDisconnected`, or `.bufferTooSmall` (the message stays queued
+    ///   and `message.port.totalLength` is the size it needs).
+    @discardableResult
+    public func receive(into message: AlpcMessage? = nil, timeout: Duration? = nil) throws(NTStatus) -> AlpcMessage {
+        let message = message ?? AlpcMessage()
+        try channel.receive(cookie: 0, into: message, deadline: AdaptiveWait.deadline(after: timeout))
+        return message
+    }
+
+    /// Sends the request `message` and waits for its reply (send_receive).
+    ///
+    /// - Parameters:
+    ///   - message: the request.
+    ///   - receiveInto: the message the reply is received into; a new 4 KiB message when nil.
+    ///   - flags: ALPC_MSGFLG_SYNC_REQUEST by default; without it this is `send` followed by `receive`.
+    ///   - timeout: how long to wait for the reply.
+    /// - Returns: the reply, Type `LPC_REPLY`, carrying the MessageId the server saw.
+    @discardableResult
+    public func sendReceive(
+        _ message: AlpcMessage, receiveInto: AlpcMessage? = nil, flags: MessageFlags = .syncRequest,
+        timeout: Duration? = nil
+    ) throws(NTStatus) -> AlpcMessage {
+        let reply = receiveInto ?? AlpcMessage()
+        let deadline = AdaptiveWait.deadline(after: timeout)
+        guard flags.contains(.syncRequest), !flags.contains(.releaseMessage) else {
+            // Not synchronous: a send, then the next message nobody else waits for.
+            try send(message, flags: flags)
+            try channel.receive(cookie: 0, into: reply, deadline: deadline)
+            return reply
+        }
+        let cookie = try channel.send(message, kind: ALPC_RECORD_REQUEST, awaitReply: true, deadline: deadline)
+        try channel.receive(cookie: cookie, into: reply, deadline: deadline)
+        return reply
+    }
+
+    /// Sends `data` as a request and waits for its reply (send_receive with bytes).
+    @discardableResult
+    public func sendReceive(_ data: some Collection<UInt8>, timeout: Duration? = nil) throws(NTStatus) -> AlpcMessage {
+        let message = AlpcMessage(size: max(0x1000, data.count + 0x200))
+        try message.setData(Array(data))
+        return try sendReceive(message, timeout: timeout)
+    }
+
+    /// Sends `text` (UTF-8) as a request and waits for its reply.
+    @discardableResult
+    public func sendReceive(_ text: String, timeout: Duration? = nil) throws(NTStatus) -> AlpcMessage {
+        try sendReceive(Array(text.utf8), timeout: timeout)
+    }
+
+    /// Disconnects; the server receives `LPC_PORT_CLOSED` and every later call fails with
+    /// `STATUS_PORT_DISCONNECTED`.
+    public func disconnect() {
+        channel.close()
+    }
+}

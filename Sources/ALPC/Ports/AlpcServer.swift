@@ -1,0 +1,144 @@
+internal import CALPC
+
+/// An ALPC server: a named port that clients connect to, and one queue on which it receives
+/// their connection requests, requests, datagrams and lifecycle messages.
+///
+/// The API follows PythonForWindows' `AlpcServer`: `init(portName:)` is `create_port`,
+/// `receive` is `recv`, `acceptConnection` is `accept_connection`, `send` replies to a received
+/// request (reuse the received message, or set a new message's `messageId` to the request's).
+///
+/// ```swift
+/// let server = try AlpcServer(portName: #"\RPC Control\Sample"#)
+/// let message = try server.receive()
+/// if message.messageType.kind == .connectionRequest {
+///     try server.acceptConnection(message)
+/// }
+/// ```
+///
+/// Several threads may receive and send on one server at once.
+public final class AlpcServer: @unchecked Sendable {
+    /// The port's name as Windows writes it (`\RPC Control\Name`).
+    public let portName: String
+    /// The port's attributes.
+    public let attributes: PortAttributes
+    let core: ServerCore
+
+    /// Creates the port `portName` (create_port).
+    ///
+    /// - Parameters:
+    ///   - portName: a Windows port name such as `\RPC Control\Name`; a leading `\` is added when missing.
+    ///   - attributes: the port attributes; `maxMessageLength` bounds every message (default 0x1000).
+    ///   - access: who may connect, decided from the kernel's peer credentials (default: the
+    ///     server's own user and root).
+    /// - Throws: `NTStatus.objectNameCollision` when the name is taken, `.objectNameInvalid`
+    ///   for a malformed name, `.invalidParameter` for a maximum message length outside
+    ///   0x28...0xFFFF.
+    public init(portName: String, attributes: PortAttributes = .server, access: AccessPolicy = .sameUser) throws(NTStatus) {
+        let name = try PortName(portName)
+        let maxLength = attributes.maxMessageLength
+        guard maxLength >= MemoryLayout<PORT_MESSAGE>.size, maxLength <= Int(ALPC_MAX_ALLOWED_MESSAGE_LENGTH) else {
+            throw .invalidParameter
+        }
+        self.core = try ServerCore(name: name, maxMessageLength: maxLength, access: access)
+        self.portName = name.windowsName
+        self.attributes = attributes
+    }
+
+    deinit {
+        core.close()
+    }
+
+    /// The number of open connections.
+    public var connectionCount: Int { core.connectionCount }
+
+    /// Receives the next message from any client (recv).
+    ///
+    /// Connection requests arrive as `LPC_CONNECTION_REQUEST` (Type 0x200A), requests as
+    /// 0x2001 with a nonzero MessageId, datagrams as `LPC_DATAGRAM`, a client's disconnect as
+    /// `LPC_PORT_CLOSED` and a client's death as `LPC_CLIENT_DIED`. The context attribute, when
+    /// allocated, carries the connection's port context and sequence number.
+    ///
+    /// - Parameters:
+    ///   - message: the message to receive into; a new 4 KiB message when nil.
+    ///   - timeout: how long to wait; nil waits until a message arrives.
+    /// - Returns: the message received into.
+    /// - Throws: `.timeout` when the time runs out; `.bufferTooSmall` when the message does not
+    ///   fit, in which case it stays queued and `message.port.totalLength` is the size it needs.
+    @discardableResult
+    public func receive(into message: AlpcMessage? = nil, timeout: Duration? = nil) throws(NTStatus) -> AlpcMessage {
+        let message = message ?? AlpcMessage()
+        try core.receive(into: message, deadline: AdaptiveWait.deadline(after: timeout))
+        return message
+    }
+
+    /// Accepts the connection request `request` (accept_connection): its data goes back to the
+    /// client as the connection reply.
+    ///
+    /// - Parameters:
+    ///   - request: the received connection request, or a message carrying its MessageId.
+    ///   - attributes: the connection's attributes; its `maxMessageLength` may lower the port's.
+    ///   - portContext: a value copied into the context attribute of every later message on this connection.
+    /// - Returns: the connection (the communication port).
+    @discardableResult
+    public func acceptConnection(_ request: AlpcMessage, attributes: PortAttributes = .accept, portContext: UInt64 = 0) throws(NTStatus) -> ServerConnection {
+        let dataLength = try SlotRecord.validateOutgoing(request, maxMessageLength: Int(ALPC_MAX_ALLOWED_MESSAGE_LENGTH))
+        let reply = [UInt8](UnsafeRawBufferPointer(start: request.port.start, count: SlotRecord.headerSize + dataLength))
+        let limit = min(core.maxMessageLength, max(MemoryLayout<PORT_MESSAGE>.size, attributes.maxMessageLength))
+        let channel = try core.accept(
+            messageId: request.port.messageId, reply: reply, maxMessageLength: limit, portContext: portContext)
+        return ServerConnection(core: core, channel: channel)
+    }
+
+    /// Refuses the connection request `request`; the client's connect fails with
+    /// `STATUS_PORT_CONNECTION_REFUSED`.
+    public func refuseConnection(_ request: AlpcMessage) throws(NTStatus) {
+        try core.refuse(messageId: request.port.messageId)
+    }
+
+    /// Sends `message` as the reply to the request whose MessageId it carries (send).
+    ///
+    /// - Throws: `.invalidParameter` when the MessageId is 0, `.invalidMessage` when no request
+    ///   with that MessageId waits for a reply (unknown, or already answered),
+    ///   `.portMessageTooLong` when it exceeds the connection's maximum (the request then stays
+    ///   answerable), `.portDisconnected` when the client is gone.
+    public func send(_ message: AlpcMessage, flags: MessageFlags = []) throws(NTStatus) {
+        try core.reply(message)
+    }
+
+    /// Replies with `reply`, then receives the next message (the classic server loop).
+    @discardableResult
+    public func sendReceive(_ reply: AlpcMessage, receiveInto message: AlpcMessage? = nil, timeout: Duration? = nil) throws(NTStatus) -> AlpcMessage {
+        try send(reply)
+        return try receive(into: message, timeout: timeout)
+    }
+
+    /// Closes the port and every connection; clients waiting on it get `STATUS_PORT_DISCONNECTED`.
+    public func disconnect() {
+        core.close()
+    }
+}
+
+/// One accepted connection of an `AlpcServer` (a communication port).
+public final class ServerConnection: @unchecked Sendable {
+    let core: ServerCore
+    let channel: ServerChannel
+
+    init(core: ServerCore, channel: ServerChannel) {
+        self.core = core
+        self.channel = channel
+    }
+
+    /// The client's process id, from the kernel.
+    public var clientProcessId: Int32 { channel.peer.pid }
+    /// The client's user id, from the kernel.
+    public var clientUserId: UInt32 { channel.peer.uid }
+    /// The client's group id, from the kernel.
+    public var clientGroupId: UInt32 { channel.peer.gid }
+    /// The port context given at accept.
+    public var portContext: UInt64 { channel.portContext }
+
+    /// Closes this connection; the client's calls fail with `STATUS_PORT_DISCONNECTED`.
+    public func disconnect() {
+        core.disconnect(channel)
+    }
+}

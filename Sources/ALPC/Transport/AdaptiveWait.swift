@@ -1,0 +1,88 @@
+internal import CALPC
+internal import Synchronization
+
+/// The wait strategy of both sides: spin while the peer runs on another CPU, then sleep on a
+/// futex with a waiter flag so the peer calls FUTEX_WAKE only when someone sleeps.
+///
+/// Spinning costs ~130 ns a round trip across CPUs on the target VM, a futex wake ~47 us, and
+/// spinning against a peer on the same CPU can cost a whole time slice; so the waiter spins only
+/// while the peer says it runs, on a CPU other than the waiter's, and for a bounded time. Every
+/// sleep is a bounded slice, after which the caller's liveness check runs again.
+enum AdaptiveWait {
+    /// The longest a waiter spins before sleeping: about one futex wake-up.
+    static let spinBudgetNanos: UInt64 = 50_000
+    /// The longest one futex sleep lasts before liveness is checked again.
+    static let sliceNanos: UInt64 = 20_000_000
+
+    /// 1 + the CPU the calling thread runs on.
+    static var currentCpuWord: UInt32 { UInt32(truncatingIfNeeded: alpc_current_cpu() &+ 1) }
+
+    /// Waits until `poll` returns true.
+    ///
+    /// - Parameters:
+    ///   - futexWord: the word the peer changes and wakes when the condition may have become true.
+    ///   - sleepingFlag: set while this side sleeps, so the peer knows to wake it.
+    ///   - ownCpu: where this side publishes 1 + its CPU while it runs, 0 while it sleeps.
+    ///   - peerCpu: where the peer publishes the same about itself.
+    ///   - deadline: a CLOCK_MONOTONIC time in nanoseconds, or nil for none.
+    ///   - poll: tests the condition; it may throw to abandon the wait.
+    ///   - liveness: runs between sleeps; throws when the peer is gone.
+    /// - Throws: `NTStatus.timeout` at the deadline, or what `poll` or `liveness` throw.
+    static func wait(
+        futexWord: UnsafeMutablePointer<UInt32>,
+        sleepingFlag: UnsafeMutablePointer<Atomic<UInt32>>,
+        ownCpu: UnsafeMutablePointer<Atomic<UInt32>>,
+        peerCpu: UnsafeMutablePointer<Atomic<UInt32>>,
+        deadline: UInt64?,
+        poll: () throws(NTStatus) -> Bool,
+        liveness: () throws(NTStatus) -> Void
+    ) throws(NTStatus) {
+        if try poll() { return }
+        let me = currentCpuWord
+        ownCpu.pointee.store(me, ordering: .relaxed)
+        // Spin while the peer runs elsewhere: it can answer without a wake-up.
+        let spinStart = alpc_now_ns()
+        var rounds = 0
+        while true {
+            let peer = peerCpu.pointee.load(ordering: .relaxed)
+            if peer == 0 || peer == me { break }
+            for _ in 0..<32 {
+                if try poll() { return }
+                alpc_cpu_relax()
+            }
+            rounds &+= 1
+            if rounds & 7 == 0 && alpc_now_ns() &- spinStart > spinBudgetNanos { break }
+        }
+        // Sleep: announce it, re-check, then wait on the futex word in bounded slices.
+        ownCpu.pointee.store(0, ordering: .relaxed)
+        defer {
+            sleepingFlag.pointee.store(0, ordering: .relaxed)
+            ownCpu.pointee.store(currentCpuWord, ordering: .relaxed)
+        }
+        while true {
+            let observed = UnsafeMutableRawPointer(futexWord).assumingMemoryBound(to: Atomic<UInt32>.self)
+                .pointee.load(ordering: .acquiring)
+            sleepingFlag.pointee.store(1, ordering: .sequentiallyConsistent)
+            if try poll() { return }
+            try liveness()
+            var slice = sliceNanos
+            if let deadline {
+                let now = alpc_now_ns()
+                guard now < deadline else { throw .timeout }
+                slice = min(slice, deadline &- now)
+            }
+            _ = alpc_futex_wait(futexWord, observed, Int64(slice))
+            if try poll() { return }
+        }
+    }
+
+    /// The CLOCK_MONOTONIC deadline `timeout` from now, or nil for no timeout.
+    static func deadline(after timeout: Duration?) -> UInt64? {
+        guard let timeout else { return nil }
+        let (seconds, attoseconds) = timeout.components
+        if seconds < 0 { return alpc_now_ns() }
+        let nanos = UInt64(clamping: seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        if nanos.overflow { return nil }
+        return alpc_now_ns() &+ nanos.partialValue &+ UInt64(attoseconds / 1_000_000_000)
+    }
+}

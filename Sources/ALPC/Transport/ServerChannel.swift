@@ -1,0 +1,140 @@
+internal import CALPC
+internal import Synchronization
+
+/// The kernel's view of a connected peer, from SO_PEERCRED.
+struct PeerCredentials: Sendable, Equatable {
+    var pid: Int32
+    var uid: UInt32
+    var gid: UInt32
+}
+
+/// A client's connection request from the moment its socket is accepted until the server
+/// application accepts or refuses it. Owns the socket until then.
+final class Handshake: @unchecked Sendable {
+    let id: Int
+    let socket: ControlSocket
+    let peer: PeerCredentials
+    /// The client's request, once its CONNECT packet arrived.
+    var request: ControlPacket.ConnectRequest?
+    /// Set when the client gave up (closed its socket) before an answer.
+    var abandoned = false
+
+    init(id: Int, socket: consuming ControlSocket, peer: PeerCredentials) {
+        self.id = id
+        self.socket = socket
+        self.peer = peer
+    }
+}
+
+/// The server's side of one accepted connection.
+///
+/// The receiving thread owns the request ring's consumer end and the lifecycle state; senders
+/// share the reply ring's producer end under `sendLock`. A reply that finds the ring full is
+/// kept in `overflow` and published as soon as the client frees a slot, so a slow client never
+/// blocks the server.
+final class ServerChannel: @unchecked Sendable {
+    /// Why a connection ends.
+    enum Closing {
+        /// The client disconnected on purpose: LPC_PORT_CLOSED.
+        case closed
+        /// The client's process went away: LPC_CLIENT_DIED.
+        case died
+    }
+
+    let id: Int
+    let handshake: Handshake
+    let segment: ConnectionSegment
+    let doorbell: Doorbell
+    let geometry: SegmentGeometry
+    let requestRing: RingView
+    let replyRing: RingView
+    /// The value every message from this connection carries in its context attribute.
+    let portContext: UInt64
+
+    // Owned by the receiving thread.
+    var consumer: RingConsumer
+    var sequence: UInt32 = 0
+    var closing: Closing?
+    var isHot = false
+
+    // Shared by senders under sendLock.
+    let sendLock = ConditionLock()
+    var producer: RingProducer
+    var overflow: [[UInt8]] = []
+    /// The most replies kept for a client that does not read them.
+    static let overflowLimit = 4096
+
+    /// 0 while open, else set once the connection is torn down.
+    let isClosed = Atomic<Bool>(false)
+
+    var peer: PeerCredentials { handshake.peer }
+
+    init(id: Int, handshake: Handshake, segment: consuming ConnectionSegment, doorbell: consuming Doorbell, portContext: UInt64) {
+        self.id = id
+        self.handshake = handshake
+        self.geometry = segment.geometry
+        self.requestRing = segment.ring(.toServer)
+        self.replyRing = segment.ring(.toClient)
+        self.consumer = RingConsumer(ring: requestRing)
+        self.producer = RingProducer(ring: replyRing)
+        self.segment = segment
+        self.doorbell = doorbell
+        self.portContext = portContext
+    }
+
+    /// Publishes a record to the client: writes it with `write` into a free slot, or keeps a copy
+    /// for later when the ring is full.
+    func publish(recordLength: Int, write: (UnsafeMutableRawPointer) -> Void) throws(NTStatus) {
+        if isClosed.load(ordering: .acquiring) { throw .portDisconnected }
+        sendLock.lock()
+        defer { sendLock.unlock() }
+        flushOverflowLocked()
+        if overflow.isEmpty, let slot = try? producer.reserve() {
+            write(slot)
+            if producer.publish() { wakeClient() }
+            return
+        }
+        guard overflow.count < Self.overflowLimit else { throw .quotaExceeded }
+        var image = [UInt8](repeating: 0, count: recordLength)
+        image.withUnsafeMutableBytes { write($0.baseAddress!) }
+        overflow.append(image)
+        replyRing.producerSleeping.pointee.store(1, ordering: .sequentiallyConsistent)
+        flushOverflowLocked()
+    }
+
+    /// Moves kept replies into the ring while it has room.
+    func flushOverflow() {
+        sendLock.lock()
+        defer { sendLock.unlock() }
+        flushOverflowLocked()
+    }
+
+    private func flushOverflowLocked() {
+        guard !overflow.isEmpty else { return }
+        var wake = false
+        var moved = 0
+        while moved < overflow.count, let slot = try? producer.reserve() {
+            overflow[moved].withUnsafeBytes { slot.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            wake = producer.publish() || wake
+            moved += 1
+        }
+        overflow.removeFirst(moved)
+        if overflow.isEmpty { replyRing.producerSleeping.pointee.store(0, ordering: .relaxed) }
+        if wake { wakeClient() }
+    }
+
+    /// Wakes a client sleeping on the reply ring.
+    func wakeClient() {
+        _ = alpc_futex_wake(replyRing.tailAddress, Int32.max)
+    }
+
+    /// Marks the connection closed from the server's side and wakes the client's waiters.
+    func closeFromServer() {
+        guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        segment.closedFlags.pointee.bitwiseOr(ALPC_SEGMENT_SERVER_CLOSED, ordering: .releasing)
+        try? handshake.socket.send(.disconnect)
+        _ = alpc_futex_wake(replyRing.tailAddress, Int32.max)
+        _ = alpc_futex_wake(requestRing.headAddress, Int32.max)
+        handshake.socket.shutdown()
+    }
+}

@@ -1,0 +1,523 @@
+internal import CALPC
+internal import Synchronization
+
+internal import Glibc
+
+/// The engine of a server port: one receive queue fed by the listening socket, every
+/// connection's control socket and doorbell, and every connection's request ring.
+///
+/// One thread at a time holds the receive role (others wait for it with their deadlines). It
+/// polls the request rings of the connections that are active ("hot") without system calls,
+/// and sleeps in epoll when nothing moves, after telling each hot connection's client to ring
+/// its doorbell. Idle connections cost nothing per message: only hot rings are polled.
+final class ServerCore: @unchecked Sendable {
+    let name: PortName
+    let listener: ControlListener
+    let events: EventPoll
+    let maxMessageLength: Int
+    let access: AccessPolicy
+    let processId = getpid()
+    let userId = getuid()
+
+    // The receive role.
+    private let roleLock = ConditionLock()
+    private var receiverBusy = false
+
+    // Owned by the holder of the receive role.
+    private var hot: [ServerChannel] = []
+    private var cursor = 0
+    private var controlQueue: [ControlEvent] = []
+    private var handshakes: [Int: Handshake] = [:]
+    private var eventBuffer = EventPoll.Buffer(capacity: 64)
+
+    // Shared under stateLock.
+    private let stateLock = ConditionLock()
+    private var channels: [Int: ServerChannel] = [:]
+    private var pendingRequests: [UInt32: PendingRequest] = [:]
+    private var pendingConnections: [UInt32: Handshake] = [:]
+    private var nextMessageId: UInt32 = 0
+    private var nextId = 1
+    private var isClosed = false
+
+    /// A request delivered to the application and not yet answered.
+    struct PendingRequest {
+        let channel: ServerChannel
+        let cookie: UInt32
+    }
+
+    /// Something the control plane tells the application through receive.
+    enum ControlEvent {
+        case connectionRequest(messageId: UInt32, handshake: Handshake)
+        case closed(ServerChannel, ServerChannel.Closing, messageId: UInt32)
+    }
+
+    private enum TokenKind: UInt64 {
+        case listener = 0, handshake, control, doorbell
+    }
+
+    private static func token(_ kind: TokenKind, _ id: Int) -> UInt64 { UInt64(id) << 2 | kind.rawValue }
+
+    init(name: PortName, maxMessageLength: Int, access: AccessPolicy) throws(NTStatus) {
+        self.name = name
+        self.maxMessageLength = maxMessageLength
+        self.access = access
+        self.listener = try ControlListener.listen(on: name)
+        self.events = try EventPoll()
+        try events.add(listener.fd, token: Self.token(.listener, 0))
+    }
+
+    deinit {
+        close()
+    }
+
+    /// The number of accepted, open connections.
+    var connectionCount: Int { stateLock.withLock { channels.count } }
+
+    // MARK: Receiving
+
+    /// Receives the next message from any client into `message`.
+    func receive(into message: AlpcMessage, deadline: UInt64?) throws(NTStatus) {
+        try acquireRole(deadline: deadline)
+        defer { releaseRole() }
+        var emptyRounds = 0
+        var spinStart: UInt64 = 0
+        while true {
+            if try deliverControlEvent(into: message) { return }
+            if try deliverFromHotRing(into: message) { return }
+            emptyRounds &+= 1
+            if hot.isEmpty || emptyRounds & 255 == 0 {
+                if try pollEvents(timeoutNanos: 0) { emptyRounds = 0; continue }
+            }
+            if shouldSpin() {
+                if spinStart == 0 { spinStart = alpc_now_ns() }
+                if alpc_now_ns() &- spinStart < AdaptiveWait.spinBudgetNanos {
+                    alpc_cpu_relax()
+                    continue
+                }
+            }
+            // Nothing moves: ask hot clients to ring, re-check, then sleep in epoll.
+            if try goColdAndRecheck() { spinStart = 0; continue }
+            var timeout = Int64(AdaptiveWait.sliceNanos)
+            if let deadline {
+                let now = alpc_now_ns()
+                guard now < deadline else { throw .timeout }
+                timeout = min(timeout, Int64(deadline &- now))
+            }
+            if stateLock.withLock({ isClosed }) { throw .portDisconnected }
+            _ = try pollEvents(timeoutNanos: timeout)
+            spinStart = 0
+        }
+    }
+
+    private func acquireRole(deadline: UInt64?) throws(NTStatus) {
+        roleLock.lock()
+        defer { roleLock.unlock() }
+        while receiverBusy {
+            if !roleLock.wait(until: deadline) { throw .timeout }
+        }
+        receiverBusy = true
+    }
+
+    private func releaseRole() {
+        roleLock.withLock {
+            receiverBusy = false
+            roleLock.broadcast()
+        }
+    }
+
+    /// True while some hot connection's client runs on another CPU, so spinning may pay.
+    private func shouldSpin() -> Bool {
+        let me = AdaptiveWait.currentCpuWord
+        for channel in hot {
+            let peer = channel.replyRing.consumerCpu.pointee.load(ordering: .relaxed)
+            if peer != 0 && peer != me { return true }
+        }
+        return false
+    }
+
+    /// Marks every hot connection as not polled, then checks its ring once more (the other half
+    /// of the client's publish-then-check). True when a ring had a record after all.
+    private func goColdAndRecheck() throws(NTStatus) -> Bool {
+        var found = false
+        for channel in hot {
+            channel.requestRing.consumerSleeping.pointee.store(1, ordering: .sequentiallyConsistent)
+            channel.requestRing.consumerCpu.pointee.store(0, ordering: .relaxed)
+        }
+        for channel in hot where channel.consumer.hasRecord || channel.closing != nil {
+            found = true
+        }
+        if found {
+            for channel in hot { markHot(channel) }
+            return true
+        }
+        for channel in hot { channel.isHot = false }
+        hot.removeAll(keepingCapacity: true)
+        return false
+    }
+
+    private func markHot(_ channel: ServerChannel) {
+        channel.requestRing.consumerSleeping.pointee.store(0, ordering: .relaxed)
+        channel.requestRing.consumerCpu.pointee.store(AdaptiveWait.currentCpuWord, ordering: .relaxed)
+        if !channel.isHot {
+            channel.isHot = true
+            hot.append(channel)
+        }
+    }
+
+    private func removeHot(_ channel: ServerChannel) {
+        if let index = hot.firstIndex(where: { $0 === channel }) { hot.remove(at: index) }
+        channel.isHot = false
+    }
+
+    /// Delivers the oldest record of the next hot ring that has one, round-robin.
+    private func deliverFromHotRing(into message: AlpcMessage) throws(NTStatus) -> Bool {
+        let count = hot.count
+        guard count > 0 else { return false }
+        for step in 0..<count {
+            let channel = hot[(cursor &+ step) % count]
+            let slot: UnsafeMutableRawPointer?
+            do {
+                slot = try channel.consumer.peek()
+            } catch {
+                beginClosing(channel, .died)
+                slot = nil
+            }
+            guard let slot else {
+                if channel.closing != nil { finishClosing(channel) ; return try deliverControlEvent(into: message) }
+                continue
+            }
+            cursor = (cursor &+ step &+ 1) % max(count, 1)
+            let record: SlotRecord.Inbound
+            do {
+                record = try SlotRecord.inspect(
+                    slot, maxRecordLength: channel.geometry.maxRecordLength,
+                    maxMessageLength: channel.geometry.maxMessageLength)
+            } catch {
+                // A client that writes garbage is treated as gone: its messages stop here.
+                beginClosing(channel, .died)
+                return false
+            }
+            try SlotRecord.copy(record, into: message)
+            let messageId = stateLock.withLock { () -> UInt32 in
+                let id = allocateMessageIdLocked()
+                if record.kind == ALPC_RECORD_REQUEST || record.kind == ALPC_RECORD_ASYNC_REQUEST {
+                    pendingRequests[id] = PendingRequest(channel: channel, cookie: record.cookie)
+                }
+                return id
+            }
+            let port = message.port
+            port.type = UInt16(record.kind == ALPC_RECORD_DATAGRAM ? Int32(LPC_DATAGRAM) : ALPC_REQUEST)
+            port.clientId = ClientID(process: UInt64(channel.peer.pid), thread: port.clientId.thread)
+            port.messageId = messageId
+            port.callbackId = 0
+            channel.sequence &+= 1
+            stampAttributes(of: message, channel: channel)
+            if channel.consumer.release() { _ = alpc_futex_wake(channel.requestRing.headAddress, Int32.max) }
+            return true
+        }
+        return false
+    }
+
+    /// Fills the attributes the receiver allocated with what the system knows of this message.
+    private func stampAttributes(of message: AlpcMessage, channel: ServerChannel) {
+        let attributes = message.attributes
+        attributes.valid = []
+        if let context = attributes.context {
+            context.portContext = channel.portContext
+            context.messageContext = 0
+            context.sequence = channel.sequence
+            context.messageId = 0
+            context.callbackId = 0
+            attributes.valid.insert(.context)
+        }
+    }
+
+    private func allocateMessageIdLocked() -> UInt32 {
+        nextMessageId &+= 1
+        if nextMessageId == 0 { nextMessageId = 1 }
+        return nextMessageId
+    }
+
+    /// Delivers the oldest control event (connection request, closed connection).
+    private func deliverControlEvent(into message: AlpcMessage) throws(NTStatus) -> Bool {
+        guard let event = controlQueue.first else { return false }
+        switch event {
+        case .connectionRequest(let messageId, let handshake):
+            let bytes = handshake.request?.message ?? []
+            let port = message.port
+            if bytes.isEmpty {
+                port.start.initializeMemory(as: UInt8.self, repeating: 0, count: SlotRecord.headerSize)
+                port.totalLength = UInt16(SlotRecord.headerSize)
+            } else {
+                try SlotRecord.copy(parked: bytes, into: message)
+            }
+            port.type = UInt16(ALPC_CONNECTION_REQUEST)
+            port.clientId = ClientID(process: UInt64(handshake.peer.pid), thread: UInt64(UInt32(bitPattern: handshake.request?.threadId ?? 0)))
+            port.messageId = messageId
+            port.callbackId = 0
+            message.attributes.valid = []
+        case .closed(let channel, let reason, let messageId):
+            let port = message.port
+            port.start.initializeMemory(as: UInt8.self, repeating: 0, count: SlotRecord.headerSize)
+            port.totalLength = UInt16(SlotRecord.headerSize)
+            port.type = UInt16(reason == .closed ? LPC_PORT_CLOSED : LPC_CLIENT_DIED)
+            port.clientId = ClientID(process: UInt64(channel.peer.pid), thread: 0)
+            port.messageId = messageId
+            channel.sequence &+= 1
+            stampAttributes(of: message, channel: channel)
+        }
+        controlQueue.removeFirst()
+        return true
+    }
+
+    // MARK: Control plane
+
+    /// Waits up to `timeoutNanos` for control-plane events and handles them. True when one may
+    /// have produced something to deliver.
+    private func pollEvents(timeoutNanos: Int64) throws(NTStatus) -> Bool {
+        let count = try events.wait(into: &eventBuffer, timeout: timeoutNanos == 0 ? .zero : .nanoseconds(timeoutNanos))
+        var progress = false
+        for index in 0..<count {
+            let event = eventBuffer[index]
+            let id = Int(event.token >> 2)
+            switch TokenKind(rawValue: event.token & 3)! {
+            case .listener:
+                acceptPendingSockets()
+            case .handshake:
+                if let handshake = handshakes[id] { progress = handleHandshake(handshake, event) || progress }
+            case .control:
+                if let channel = stateLock.withLock({ channels[id] }) {
+                    handleControl(channel, event)
+                    progress = true
+                }
+            case .doorbell:
+                if let channel = stateLock.withLock({ channels[id] }) {
+                    channel.doorbell.drain()
+                    channel.flushOverflow()
+                    if channel.closing == nil { markHot(channel) }
+                    progress = true
+                }
+            }
+        }
+        return progress
+    }
+
+    private func acceptPendingSockets() {
+        while true {
+            let socket: ControlSocket?
+            do { socket = try listener.accept() } catch { return }
+            guard let socket else { return }
+            guard let credentials = try? socket.peerCredentials() else { continue }
+            let peer = PeerCredentials(pid: credentials.pid, uid: credentials.uid, gid: credentials.gid)
+            let id = stateLock.withLock { () -> Int in
+                defer { nextId += 1 }
+                return nextId
+            }
+            let handshake = Handshake(id: id, socket: socket, peer: peer)
+            do {
+                try events.add(handshake.socket.fd, token: Self.token(.handshake, id))
+                handshakes[id] = handshake
+            } catch {
+                continue
+            }
+        }
+    }
+
+    /// Reads a client's CONNECT packet, refuses it at once when the peer may not connect, and
+    /// otherwise queues the connection request for the application.
+    private func handleHandshake(_ handshake: Handshake, _ event: EventPoll.Event) -> Bool {
+        if handshake.request == nil && event.isReadable {
+            let packet = try? handshake.socket.receivePacket(timeout: .zero).packet
+            guard case .connect(let request)? = packet else {
+                dropHandshake(handshake)
+                return false
+            }
+            guard access.allows(uid: handshake.peer.uid, serverUid: userId) else {
+                refuse(handshake, status: .accessDenied)
+                return false
+            }
+            handshake.request = request
+            let messageId = stateLock.withLock { () -> UInt32 in
+                let id = allocateMessageIdLocked()
+                pendingConnections[id] = handshake
+                return id
+            }
+            controlQueue.append(.connectionRequest(messageId: messageId, handshake: handshake))
+            return true
+        }
+        if event.isHangUp {
+            // The client gave up before an answer.
+            handshake.abandoned = true
+            dropHandshake(handshake)
+        }
+        return false
+    }
+
+    private func dropHandshake(_ handshake: Handshake) {
+        try? events.remove(handshake.socket.fd)
+        handshakes[handshake.id] = nil
+    }
+
+    private func refuse(_ handshake: Handshake, status: NTStatus) {
+        try? handshake.socket.send(.refuse(status: status, message: []))
+        dropHandshake(handshake)
+    }
+
+    /// Handles a connection's control socket: a goodbye packet or a hang-up.
+    private func handleControl(_ channel: ServerChannel, _ event: EventPoll.Event) {
+        if event.isReadable {
+            switch Result(catching: { () throws(NTStatus) in try channel.handshake.socket.receivePacket(timeout: .zero) }) {
+            case .success((.disconnect, _)):
+                beginClosing(channel, .closed)
+                return
+            case .success:
+                break  // Nothing else is expected once connected; ignore it.
+            case .failure(.timeout):
+                break
+            case .failure:
+                beginClosing(channel, .died)
+                return
+            }
+        }
+        if event.isHangUp { beginClosing(channel, .died) }
+    }
+
+    /// Starts ending a connection: its ring is drained first, then the closing message is queued.
+    private func beginClosing(_ channel: ServerChannel, _ reason: ServerChannel.Closing) {
+        guard channel.closing == nil else { return }
+        // A client that said goodbye and then exits is closed, not dead.
+        let flags = channel.segment.closedFlags.pointee.load(ordering: .acquiring)
+        channel.closing = (flags & ALPC_SEGMENT_CLIENT_CLOSED != 0) ? .closed : reason
+        try? events.remove(channel.handshake.socket.fd)
+        try? events.remove(channel.doorbell.fd)
+        markHot(channel)
+    }
+
+    /// Ends a drained closing connection: queues LPC_PORT_CLOSED or LPC_CLIENT_DIED, forgets it.
+    private func finishClosing(_ channel: ServerChannel) {
+        removeHot(channel)
+        let messageId = stateLock.withLock { () -> UInt32 in
+            channels[channel.id] = nil
+            pendingRequests = pendingRequests.filter { $0.value.channel !== channel }
+            return allocateMessageIdLocked()
+        }
+        channel.closeFromServer()
+        controlQueue.append(.closed(channel, channel.closing ?? .died, messageId: messageId))
+    }
+
+    // MARK: Answering
+
+    /// Accepts the connection request `messageId`, sending `reply` (header and data) back.
+    func accept(messageId: UInt32, reply: [UInt8], maxMessageLength: Int, portContext: UInt64) throws(NTStatus) -> ServerChannel {
+        guard let handshake = stateLock.withLock({ pendingConnections.removeValue(forKey: messageId) }) else {
+            throw .invalidMessage
+        }
+        if handshake.abandoned || handshake.socket.isPeerGone() {
+            throw .portDisconnected
+        }
+        let geometry = SegmentGeometry(maxMessageLength: maxMessageLength)
+        let segment = try ConnectionSegment.create(geometry: geometry, serverPid: processId)
+        let doorbell = try Doorbell()
+        try handshake.socket.send(
+            .accept(serverPid: processId, message: reply), fds: [segment.fileDescriptor, doorbell.fd])
+        let channel = ServerChannel(id: handshake.id, handshake: handshake, segment: segment, doorbell: doorbell, portContext: portContext)
+        stateLock.withLock { channels[channel.id] = channel }
+        // The handshake's epoll registration becomes the channel's.
+        try? events.remove(handshake.socket.fd)
+        do {
+            try events.add(handshake.socket.fd, token: Self.token(.control, channel.id))
+            try events.add(channel.doorbell.fd, token: Self.token(.doorbell, channel.id))
+        } catch {
+            channel.closeFromServer()
+            stateLock.withLock { channels[channel.id] = nil }
+            throw error
+        }
+        // Until the server polls this ring, the client rings the doorbell after each message.
+        channel.requestRing.consumerSleeping.pointee.store(1, ordering: .sequentiallyConsistent)
+        return channel
+    }
+
+    /// Refuses the connection request `messageId`.
+    func refuse(messageId: UInt32) throws(NTStatus) {
+        guard let handshake = stateLock.withLock({ pendingConnections.removeValue(forKey: messageId) }) else {
+            throw .invalidMessage
+        }
+        try handshake.socket.send(.refuse(status: .portConnectionRefused, message: []))
+        handshake.abandoned = true
+    }
+
+    /// Sends `message` as the reply to the pending request it names by MessageId.
+    func reply(_ message: AlpcMessage) throws(NTStatus) {
+        let messageId = message.port.messageId
+        guard messageId != 0 else { throw .invalidParameter }
+        guard let pending = stateLock.withLock({ pendingRequests.removeValue(forKey: messageId) }) else {
+            throw .invalidMessage
+        }
+        let channel = pending.channel
+        let dataLength: Int
+        do {
+            dataLength = try SlotRecord.validateOutgoing(message, maxMessageLength: channel.geometry.maxMessageLength)
+        } catch {
+            // The request stays answerable.
+            stateLock.withLock { pendingRequests[messageId] = pending }
+            throw error
+        }
+        let clientId = ClientID(process: UInt64(processId), thread: UInt64(alpc_gettid()))
+        let recordLength = SlotRecord.slotHeaderSize + SlotRecord.headerSize + ((dataLength + 7) & ~7)
+        try channel.publish(recordLength: recordLength) { slot in
+            SlotRecord.write(
+                message, dataLength: dataLength, kind: ALPC_RECORD_REPLY, cookie: pending.cookie,
+                clientId: clientId, messageId: messageId, callbackId: 0, to: slot)
+        }
+    }
+
+    /// Closes the port: every connection is told, nothing more is received.
+    func close() {
+        let all: [ServerChannel] = stateLock.withLock {
+            if isClosed { return [] }
+            isClosed = true
+            defer { channels.removeAll(); pendingRequests.removeAll(); pendingConnections.removeAll() }
+            return Array(channels.values)
+        }
+        for channel in all { channel.closeFromServer() }
+        for handshake in handshakes.values { handshake.socket.shutdown() }
+        roleLock.withLock { roleLock.broadcast() }
+    }
+
+    /// Closes one connection from the server's side.
+    func disconnect(_ channel: ServerChannel) {
+        stateLock.withLock {
+            channels[channel.id] = nil
+            pendingRequests = pendingRequests.filter { $0.value.channel !== channel }
+        }
+        channel.closeFromServer()
+    }
+}
+
+/// Who may connect to a server port, decided from the kernel's peer credentials.
+public struct AccessPolicy: Sendable, Hashable {
+    private enum Rule: Hashable, Sendable {
+        case sameUser
+        case anyUser
+        case users(Set<UInt32>)
+    }
+
+    private let rule: Rule
+
+    /// The server's own user, and root (the default).
+    public static let sameUser = AccessPolicy(rule: .sameUser)
+    /// Every user.
+    public static let anyUser = AccessPolicy(rule: .anyUser)
+    /// The server's own user, root, and the users listed.
+    public static func users(_ uids: Set<UInt32>) -> AccessPolicy { AccessPolicy(rule: .users(uids)) }
+
+    /// True when a peer running as `uid` may connect to a server running as `serverUid`.
+    func allows(uid: UInt32, serverUid: UInt32) -> Bool {
+        if uid == serverUid || uid == 0 { return true }
+        switch rule {
+        case .sameUser: return false
+        case .anyUser: return true
+        case .users(let allowed): return allowed.contains(uid)
+        }
+    }
+}

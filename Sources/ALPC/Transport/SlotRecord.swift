@@ -1,0 +1,115 @@
+internal import CALPC
+
+/// Moves messages between `AlpcMessage` buffers and ring slots.
+///
+/// A slot holds an `ALPC_SLOT_HEADER`, then the PORT_MESSAGE and its data padded to 8 bytes, then
+/// the attributes that travel. Reading trusts nothing in the slot: the headers are copied out and
+/// validated against the slot's capacity before any byte is used, and the lengths written into
+/// the receiver's message are the validated ones, whatever the peer does to the slot meanwhile.
+enum SlotRecord {
+    static let headerSize = MemoryLayout<PORT_MESSAGE>.size
+    static let slotHeaderSize = MemoryLayout<ALPC_SLOT_HEADER>.size
+
+    /// The data length of an outgoing message after checking that its header is consistent and
+    /// that it fits a connection carrying at most `maxMessageLength` bytes.
+    static func validateOutgoing(_ message: AlpcMessage, maxMessageLength: Int) throws(NTStatus) -> Int {
+        let port = message.port
+        let dataLength = Int(port.dataLength)
+        guard Int(port.totalLength) == headerSize + dataLength, dataLength <= port.maxDataLength else {
+            throw .invalidParameter
+        }
+        guard headerSize + dataLength <= maxMessageLength else { throw .portMessageTooLong }
+        return dataLength
+    }
+
+    /// Writes `message` (already validated, with `dataLength` bytes of data) into `slot`.
+    static func write(
+        _ message: AlpcMessage, dataLength: Int, kind: UInt32, cookie: UInt32,
+        clientId: ClientID, messageId: UInt32, callbackId: UInt32,
+        to slot: UnsafeMutableRawPointer
+    ) {
+        let padded = (dataLength + 7) & ~7
+        var header = ALPC_SLOT_HEADER()
+        header.RecordLength = UInt32(headerSize + padded)
+        header.Kind = UInt16(kind)
+        header.Cookie = cookie
+        slot.storeBytes(of: header, as: ALPC_SLOT_HEADER.self)
+        let record = slot + slotHeaderSize
+        record.copyMemory(from: message.port.start, byteCount: headerSize + dataLength)
+        let view = PortMessage(unsafeStart: record, capacity: headerSize + dataLength)
+        view.clientId = clientId
+        view.messageId = messageId
+        view.callbackId = callbackId
+    }
+
+    /// A validated description of the record in a slot.
+        struct Inbound {
+        /// ALPC_RECORD_*.
+        let kind: UInt32
+        /// The cookie pairing a reply with its request.
+        let cookie: UInt32
+        /// The number of data bytes after the PORT_MESSAGE.
+        let dataLength: Int
+        /// The slot holding it.
+        let slot: UnsafeMutableRawPointer
+
+        /// The bytes a receive buffer needs: the header and the data.
+        var totalLength: Int { SlotRecord.headerSize + dataLength }
+    }
+
+    /// Validates the record in `slot`, which holds at most `maxRecordLength` bytes after its header.
+    static func inspect(_ slot: UnsafeMutableRawPointer, maxRecordLength: Int, maxMessageLength: Int) throws(NTStatus) -> Inbound {
+        let header = slot.loadUnaligned(as: ALPC_SLOT_HEADER.self)
+        let recordLength = Int(header.RecordLength)
+        let kind = UInt32(header.Kind)
+        guard recordLength >= headerSize, recordLength <= maxRecordLength,
+            kind >= ALPC_RECORD_REQUEST, kind <= ALPC_RECORD_REPLY
+        else { throw .invalidMessage }
+        let port = PortMessage(unsafeStart: slot + slotHeaderSize, capacity: recordLength)
+        let dataLength = Int(port.dataLength)
+        guard headerSize + ((dataLength + 7) & ~7) + Int(header.AttributeLength) <= recordLength,
+            headerSize + dataLength <= maxMessageLength
+        else { throw .invalidMessage }
+        return Inbound(kind: kind, cookie: header.Cookie, dataLength: dataLength, slot: slot)
+    }
+
+    /// Copies the record into `message`. When the message's buffer is too small, nothing is
+    /// copied, the message's header lengths are set to the record's (so `totalLength` is the
+    /// size needed) and `.bufferTooSmall` is thrown.
+    static func copy(_ record: Inbound, into message: AlpcMessage) throws(NTStatus) {
+        let port = message.port
+        guard record.totalLength <= port.capacity else {
+            port.dataLength = UInt16(truncatingIfNeeded: record.dataLength)
+            port.totalLength = UInt16(truncatingIfNeeded: record.totalLength)
+            throw .bufferTooSmall
+        }
+        port.start.copyMemory(from: record.slot + slotHeaderSize, byteCount: record.totalLength)
+        // The peer may have changed the slot since inspection: the validated lengths win.
+        port.dataLength = UInt16(truncatingIfNeeded: record.dataLength)
+        port.totalLength = UInt16(truncatingIfNeeded: record.totalLength)
+        port.dataInfoOffset = 0
+    }
+
+    /// Copies the record's header and data into a new array (for a message parked for another thread).
+    static func bytes(of record: Inbound) -> [UInt8] {
+        var bytes = [UInt8](UnsafeRawBufferPointer(start: record.slot + slotHeaderSize, count: record.totalLength))
+        bytes.withUnsafeMutableBytes { raw in
+            let port = PortMessage(unsafeStart: raw.baseAddress!, capacity: raw.count)
+            port.dataLength = UInt16(truncatingIfNeeded: record.dataLength)
+            port.totalLength = UInt16(truncatingIfNeeded: record.totalLength)
+            port.dataInfoOffset = 0
+        }
+        return bytes
+    }
+
+    /// Copies a parked message into `message`, or sets the needed lengths and throws `.bufferTooSmall`.
+    static func copy(parked bytes: [UInt8], into message: AlpcMessage) throws(NTStatus) {
+        let port = message.port
+        guard bytes.count <= port.capacity else {
+            port.dataLength = UInt16(truncatingIfNeeded: bytes.count - headerSize)
+            port.totalLength = UInt16(truncatingIfNeeded: bytes.count)
+            throw .bufferTooSmall
+        }
+        bytes.withUnsafeBytes { port.start.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+    }
+}

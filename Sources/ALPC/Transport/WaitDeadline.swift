@@ -1,0 +1,66 @@
+/// When a bounded wait ends, given as the time left for a `poll(2)`-style call.
+///
+/// A `nil` timeout never ends, a zero (or negative) one has already ended, and only a
+/// positive one reads the clock, so a wait that merely checks readiness costs no clock read.
+struct WaitDeadline {
+    /// The three kinds of deadline.
+    private enum Kind {
+        /// No limit.
+        case never
+        /// The wait may not sleep at all.
+        case immediately
+        /// The wait ends at this instant.
+        case at(ContinuousClock.Instant)
+    }
+
+    /// What kind of deadline this is.
+    private let kind: Kind
+
+    /// A deadline `timeout` from now, or none when `timeout` is `nil`.
+    init(_ timeout: Duration?) {
+        switch timeout {
+        case nil:
+            kind = .never
+        case let timeout? where timeout <= .zero:
+            kind = .immediately
+        case let timeout?:
+            kind = .at(ContinuousClock.now.advanced(by: timeout))
+        }
+    }
+
+    /// Whether the wait has no limit.
+    var isUnbounded: Bool {
+        if case .never = kind { return true }
+        return false
+    }
+
+    /// Whether the deadline has passed; never true for an unbounded wait.
+    var hasPassed: Bool {
+        switch kind {
+        case .never: false
+        case .immediately: true
+        case .at(let end): ContinuousClock.now >= end
+        }
+    }
+
+    /// The time left in milliseconds, rounded up so a wait never ends early: -1 when
+    /// unbounded, 0 once the deadline has passed, at most `Int32.max`.
+    var remainingMilliseconds: Int32 {
+        switch kind {
+        case .never: -1
+        case .immediately: 0
+        case .at(let end): Self.milliseconds(roundingUp: ContinuousClock.now.duration(to: end))
+        }
+    }
+
+    /// A duration in whole milliseconds, rounded up, clamped to `0...Int32.max`.
+    static func milliseconds(roundingUp duration: Duration) -> Int32 {
+        guard duration > .zero else { return 0 }
+        let (seconds, attoseconds) = duration.components
+        let attosecondsPerMillisecond: Int64 = 1_000_000_000_000_000
+        let (wholeSeconds, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        guard !overflow, wholeSeconds < Int64(Int32.max) else { return Int32.max }
+        let total = wholeSeconds + (attoseconds + attosecondsPerMillisecond - 1) / attosecondsPerMillisecond
+        return Int32(clamping: total)
+    }
+}
