@@ -89,8 +89,11 @@ static inline int alpc_current_cpu(void) {
 #endif
 }
 
-/** The calling thread's kernel thread id. */
-static inline int32_t alpc_gettid(void) { return (int32_t)syscall(SYS_gettid); }
+/** The calling thread's kernel thread id (one system call per thread, then cached; a fork resets the cache). */
+int32_t alpc_gettid(void);
+
+/** The calling process's id (cached; a fork resets the cache). */
+int32_t alpc_getpid(void);
 
 /** A spin-wait hint to the CPU. */
 static inline void alpc_cpu_relax(void) {

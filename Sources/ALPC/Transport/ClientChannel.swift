@@ -58,7 +58,7 @@ final class ClientChannel: @unchecked Sendable {
     func send(_ message: AlpcMessage, kind: UInt32, awaitReply: Bool, deadline: UInt64?) throws(NTStatus) -> UInt32 {
         let dataLength = try SlotRecord.validateOutgoing(message, maxMessageLength: geometry.maxMessageLength)
         try checkOpen()
-        let clientId = ClientID(process: UInt64(getpid()), thread: UInt64(alpc_gettid()))
+        let clientId = ClientID(process: UInt64(alpc_getpid()), thread: UInt64(alpc_gettid()))
         sendLock.lock()
         defer { sendLock.unlock() }
         var cookie: UInt32 = 0

@@ -151,7 +151,9 @@ package struct ControlSocket: ~Copyable, Sendable {
     /// `interest`, or has hung up or failed (always reported).
     ///
     /// - Returns: What is ready; empty when the time ran out.
-    package func poll(for interest: SocketReadiness = .readable, timeout: Duration?) throws(NTStatus) -> SocketReadiness {
+    package func poll(
+        for interest: SocketReadiness = .readable, timeout: Duration?
+    ) throws(NTStatus) -> SocketReadiness {
         try wait(for: interest, until: WaitDeadline(timeout))
     }
 

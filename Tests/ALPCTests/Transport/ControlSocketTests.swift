@@ -15,13 +15,15 @@ extension TransportTests {
             let request = try TestPipe()
             let reply = try TestPipe()
             let memory = try TestMemfd(contents: "shared memory")
-            let targets = Set(try [request.readEnd, reply.writeEnd, memory.fd].map { try #require(descriptorTarget($0)) })
+            let originals = [request.readEnd, reply.writeEnd, memory.fd]
+            let targets = Set(try originals.map { try #require(descriptorTarget($0)) })
             let before = try openDescriptorCount(pointingAt: targets)
             #expect(before == 5)  // both ends of each pipe, and the memfd
 
             for iteration in 0..<200 {
                 try writeText("request \(iteration)", to: request.writeEnd)
-                try send("packet \(iteration)", fds: [request.readEnd, memory.fd, reply.writeEnd], on: connection.client)
+                try send("packet \(iteration)", fds: [request.readEnd, memory.fd, reply.writeEnd],
+                         on: connection.client)
 
                 let (text, fds) = try receiveText(on: connection.server, maxFDs: 3)
                 #expect(text == "packet \(iteration)")
@@ -31,7 +33,7 @@ extension TransportTests {
                 try writeText("reply \(iteration)", to: fds[2])
                 if iteration == 0 {
                     #expect(fds.allSatisfy { fcntl($0, F_GETFD) & FD_CLOEXEC != 0 })
-                    #expect(Set(fds).isDisjoint(with: [request.readEnd, memory.fd, reply.writeEnd]))
+                    #expect(Set(fds).isDisjoint(with: originals))
                 }
                 for fd in fds { close(fd) }
                 #expect(readText(from: reply.readEnd, count: 64) == "reply \(iteration)")
@@ -46,7 +48,8 @@ extension TransportTests {
             let targets: Set = [try #require(descriptorTarget(pipe.readEnd))]
             let before = try openDescriptorCount(pointingAt: targets)
 
-            try send(String(repeating: "x", count: 100), fds: [pipe.readEnd, pipe.writeEnd, pipe.readEnd], on: connection.client)
+            let long = String(repeating: "x", count: 100)
+            try send(long, fds: [pipe.readEnd, pipe.writeEnd, pipe.readEnd], on: connection.client)
             #expect(throws: NTStatus.invalidParameter) {
                 _ = try receiveText(on: connection.server, capacity: 10, maxFDs: 3)
             }
@@ -123,6 +126,44 @@ extension TransportTests {
                 #expect(elapsed >= timeout * 2)
                 #expect(elapsed < .seconds(5))
             }
+        }
+
+        @Test(
+            "A receive without timeout waits for the packet, on a non-blocking and a blocking socket",
+            .timeLimit(.minutes(1)))
+        func receiveWaits() throws {
+            let connection = try Connection()
+            // The server's socket is non-blocking: the receive waits in poll(2).
+            var thread = try startThread(.init(fd: connection.client.fd, delayMicroseconds: 20_000, kind: .sendByte))
+            #expect(try receiveText(on: connection.server, timeout: nil).text == "*")
+            pthread_join(thread, nil)
+            // The client's socket blocks: the receive waits in recvmsg(2).
+            thread = try startThread(.init(fd: connection.server.fd, delayMicroseconds: 20_000, kind: .sendByte))
+            #expect(try receiveText(on: connection.client, timeout: nil).text == "*")
+            pthread_join(thread, nil)
+        }
+
+        @Test(
+            "A receive without timeout ends with portDisconnected when the peer hangs up meanwhile",
+            .timeLimit(.minutes(1)))
+        func receiveWakesOnHangUp() throws {
+            let connection = try Connection()
+            let thread = try startThread(.init(fd: connection.client.fd, delayMicroseconds: 20_000, kind: .shutDown))
+            defer { pthread_join(thread, nil) }
+            #expect(throws: NTStatus.portDisconnected) { _ = try receiveText(on: connection.server, timeout: nil) }
+            let gone = connection.server.isPeerGone()
+            #expect(gone)
+        }
+
+        @Test("isPeerGone returns as soon as the peer goes, well before its timeout", .timeLimit(.minutes(1)))
+        func isPeerGoneWakes() throws {
+            let connection = try Connection()
+            let thread = try startThread(.init(fd: connection.server.fd, delayMicroseconds: 20_000, kind: .shutDown))
+            defer { pthread_join(thread, nil) }
+            let start = ContinuousClock.now
+            let gone = connection.client.isPeerGone(timeout: .seconds(30))
+            #expect(gone)
+            #expect(start.duration(to: .now) < .seconds(10))
         }
 
         @Test("A send to a full queue throws timeout, and succeeds once the peer reads")

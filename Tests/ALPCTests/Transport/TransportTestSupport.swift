@@ -190,4 +190,48 @@ extension TransportTests {
             return String(decoding: bytes[..<length].prefix { $0 != 0 }, as: UTF8.self)
         }
     }
+
+    /// Something a background thread does to a socket after a delay, while the test blocks.
+    struct DelayedAction {
+        /// What to do.
+        enum Kind {
+            /// Send one byte as a packet.
+            case sendByte
+            /// Shut the socket down in both directions (the peer sees a hang-up).
+            case shutDown
+        }
+
+        /// The socket to act on; the test keeps owning it.
+        let fd: Int32
+        /// How long to wait first, in microseconds.
+        let delayMicroseconds: UInt32
+        /// What to do.
+        let kind: Kind
+    }
+
+    /// Starts a thread that performs `action` on its own; join the returned thread.
+    static func startThread(_ action: DelayedAction) throws -> pthread_t {
+        let argument = UnsafeMutablePointer<DelayedAction>.allocate(capacity: 1)
+        argument.initialize(to: action)
+        var thread = pthread_t()
+        let result = pthread_create(&thread, nil, { raw in
+            let action = raw!.assumingMemoryBound(to: DelayedAction.self).move()
+            raw!.assumingMemoryBound(to: DelayedAction.self).deallocate()
+            usleep(action.delayMicroseconds)
+            switch action.kind {
+            case .sendByte:
+                var byte: UInt8 = 42
+                _ = Glibc.send(action.fd, &byte, 1, Int32(MSG_NOSIGNAL))
+            case .shutDown:
+                _ = shutdown(action.fd, Int32(SHUT_RDWR))
+            }
+            return nil
+        }, argument)
+        guard result == 0 else {
+            argument.deinitialize(count: 1)
+            argument.deallocate()
+            throw TestFailure("pthread_create failed: \(result)")
+        }
+        return thread
+    }
 }

@@ -1,0 +1,39 @@
+/*
+ * sys.c - the cached process and thread ids of sys.h. getpid and gettid are system calls on
+ * current glibc; the message path asks for them on every send, so they are cached per thread
+ * and the caches are invalidated in a forked child.
+ */
+#include "alpc/sys.h"
+
+#include <pthread.h>
+
+static uint32_t fork_generation = 1;
+
+static void alpc_after_fork_in_child(void) { __atomic_add_fetch(&fork_generation, 1, __ATOMIC_RELAXED); }
+
+__attribute__((constructor)) static void alpc_register_fork_handler(void) {
+    pthread_atfork(NULL, NULL, alpc_after_fork_in_child);
+}
+
+static __thread uint32_t cached_generation;
+static __thread int32_t cached_tid;
+static __thread int32_t cached_pid;
+
+static void alpc_refresh_ids(void) {
+    uint32_t generation = __atomic_load_n(&fork_generation, __ATOMIC_RELAXED);
+    if (cached_generation != generation) {
+        cached_tid = (int32_t)syscall(SYS_gettid);
+        cached_pid = (int32_t)getpid();
+        cached_generation = generation;
+    }
+}
+
+int32_t alpc_gettid(void) {
+    alpc_refresh_ids();
+    return cached_tid;
+}
+
+int32_t alpc_getpid(void) {
+    alpc_refresh_ids();
+    return cached_pid;
+}
