@@ -49,7 +49,7 @@ let package = Package(
         // The other process of the multi-process tests.
         .executableTarget(
             name: "alpc-test-peer",
-            dependencies: ["ALPC"],
+            dependencies: ["ALPC", "CALPC"],
             path: "Sources/alpc-test-peer"
         ),
         .testTarget(

@@ -5,7 +5,7 @@ public struct AlpcCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "alpc",
         abstract: "Windows ALPC on Linux: serve a port, call it, and benchmark it against the Linux transports.",
-        subcommands: [Serve.self, Call.self]
+        subcommands: [Serve.self, Call.self, Bench.self, BenchPeer.self]
     )
 
     public init() {}

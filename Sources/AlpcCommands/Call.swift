@@ -1,6 +1,10 @@
 import ALPC
 import ArgumentParser
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension AlpcCommand {
     /// `alpc call NAME DATA`: connect, send one request, print the reply.
     struct Call: ParsableCommand {
@@ -21,6 +25,12 @@ extension AlpcCommand {
         @Option(help: "Seconds to wait for the connection and for the reply.")
         var timeout: Double?
 
+        @Option(help: "A file to send as a handle attribute (opened read-only, duplicated with the same access).")
+        var handle: String?
+
+        @Option(help: "Text to send in a view of a new port section (NUL-terminated, read in place by the server).")
+        var view: String?
+
         func run() throws {
             let limit: Duration? = timeout.map { .nanoseconds(Int64($0 * 1e9)) }
             do {
@@ -31,7 +41,29 @@ extension AlpcCommand {
                     connectMessage = message
                 }
                 let client = try AlpcClient(portName: name, connectMessage: connectMessage, timeout: limit)
-                let reply = try client.sendReceive(data, timeout: limit)
+                let request = AlpcMessage(size: max(0x1000, data.utf8.count + 0x200))
+                try request.setData(data)
+                var file: Int32 = -1
+                defer { if file >= 0 { close(file) } }
+                if let handle {
+                    file = open(handle, O_RDONLY | O_CLOEXEC)
+                    guard file >= 0 else {
+                        throw ValidationFailure(message: "cannot open \(handle): \(String(cString: strerror(errno)))")
+                    }
+                    let attribute = request.handleAttribute!
+                    attribute.flags = HandleAttribute.duplicateSameAccess
+                    attribute.handle = UInt64(file)
+                    request.isHandleValid = true
+                }
+                if let view {
+                    let bytes = Array(view.utf8) + [0]
+                    let section = try client.createPortSection(size: max(0x1000, bytes.count))
+                    let mapped = try client.createSectionView(section, size: bytes.count)
+                    mapped.bytes.copyBytes(from: bytes)
+                    request.viewAttribute!.set(mapped)
+                    request.isViewValid = true
+                }
+                let reply = try client.sendReceive(request, timeout: limit)
                 print(reply.string)
                 client.disconnect()
             } catch {

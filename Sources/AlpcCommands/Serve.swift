@@ -12,8 +12,9 @@ extension AlpcCommand {
             abstract: "Serve an ALPC port: accept every connection, answer every request, print each message.",
             discussion: """
                 Accepts every connection with the reply data "Connection message response" and answers \
-                each request with "REQUEST '<data>' DONE". Prints one line per message. Stops cleanly on \
-                SIGINT or SIGTERM.
+                each request with "REQUEST '<data>' DONE". Prints one line per message and, for a request, \
+                its attributes as the seed's advanced sample does: a view's content read in place, a file \
+                handle's content, the context and the sender's token. Stops cleanly on SIGINT or SIGTERM.
                 """
         )
 
@@ -28,8 +29,11 @@ extension AlpcCommand {
 
         func run() throws {
             let server: AlpcServer
+            var acceptAttributes = PortAttributes.accept
             do {
                 server = try AlpcServer(portName: name, attributes: PortAttributes(flags: 0, maxMessageLength: maxMessageLength))
+                // Handles of any type, several per message.
+                acceptAttributes.flags |= PortAttributes.allowMultipleHandlesFlag
             } catch {
                 throw failure(error)
             }
@@ -53,11 +57,13 @@ extension AlpcCommand {
                 case .connectionRequest:
                     print("[SERV] connection data: <\(message.string)>")
                     try? message.setData("Connection message response")
-                    do { try server.acceptConnection(message, portContext: portContext) } catch {
+                    do { try server.acceptConnection(message, attributes: acceptAttributes, portContext: portContext) } catch {
                         print("[SERV] accept failed: \(error)")
                     }
                 case .request:
                     let request = message.string
+                    print("[SERV] data: <\(request)>")
+                    for line in AttributeLines(message).lines { print("[SERV] \(line)") }
                     message.attributes.valid.remove([.view, .handle])
                     do {
                         try message.setData("REQUEST '\(request)' DONE")

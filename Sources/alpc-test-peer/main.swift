@@ -1,11 +1,27 @@
 // alpc-test-peer: the other process of the multi-process tests.
 //
 // Each scenario is a small, bounded program; it prints one line per event to standard output
-// (flushed at once) so the test can follow it, and exits on its own within its time limit.
+// (flushed at once) so the test can follow it, and exits on its own within its time limit
+// (`--seconds`, 30 by default: an alarm ends the process).
 //
-//   server NAME [--no-reply] [--ignore-connections] [--refuse] [--max-length N] [--seconds S]
-//   client NAME [--connect-data TEXT] [--requests N] [--data TEXT] [--after exit|disconnect|sleep|hang]
-//               [--datagrams N] [--as-uid UID] [--seconds S] [--expect-prefix TEXT]
+//   server NAME [--no-reply] [--ignore-connections] [--refuse] [--max-length N] [--quiet]
+//               [--disconnect connection|port] [--seconds S]
+//       Accepts connections (reply data "Connection message response"), answers requests with
+//       "REQUEST '<data>' DONE" (the seed's test_alpc request gets its reply), prints
+//       "RECV type= id= pid= tid= len= data=" per message unless --quiet. With --disconnect, the
+//       first request is not answered: the server prints "DISCONNECTING now=<ns>" and closes the
+//       request's connection (or the whole port), then stays alive until killed or timed out.
+//   client NAME [--connect-data TEXT] [--requests N] [--data TEXT] [--delay-ms N] [--datagrams N]
+//               [--check-quiet-ms N] [--cycles N] [--after exit|disconnect|disconnect-sleep|sleep|hang]
+//               [--as-uid UID] [--seconds S]
+//       Prints "CONNECTING pid= tid=", then "CONNECTED pid reply=<hex>", does N requests (each
+//       checked against "REQUEST '<data> <pid> <i>' DONE"; "REPLIES N"), sends N datagrams
+//       ("DATAGRAMS N"), checks with --check-quiet-ms that nothing else arrives within N ms ("QUIET",
+//       or "EXTRA type= data="), then ends as --after says ("DISCONNECTING now=<ns>", "DISCONNECTED" and
+//       exit by default; disconnect-sleep stays alive after disconnecting).
+//       With --cycles N it only connects and disconnects N times ("CYCLES N").
+//
+// Times (`now=`) are CLOCK_MONOTONIC nanoseconds, comparable with the test process's clock.
 import ALPC
 
 #if canImport(Glibc)
@@ -25,7 +41,32 @@ func option(_ name: String, in arguments: [String]) -> String? {
 /// Ends the process when the scenario overstays, so no test can hang on a peer.
 func armDeadline(seconds: UInt32) {
     signal(SIGALRM) { _ in _exit(3) }
+    // A parent that blocks SIGALRM passes its mask on: unblock it, or the alarm never fires.
+    var alarmOnly = sigset_t()
+    sigemptyset(&alarmOnly)
+    sigaddset(&alarmOnly, SIGALRM)
+    sigprocmask(SIG_UNBLOCK, &alarmOnly, nil)
     alarm(seconds)
+}
+
+/// CLOCK_MONOTONIC in nanoseconds.
+func monotonicNow() -> UInt64 {
+    var spec = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &spec)
+    return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+}
+
+/// The calling thread's kernel thread id, from /proc/thread-self (a link to "<pid>/task/<tid>").
+func currentThreadId() -> Int {
+    var path = [CChar](repeating: 0, count: 256)
+    let count = readlink("/proc/thread-self", &path, path.count - 1)
+    let link = String(decoding: path[0..<max(0, count)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    return link.split(separator: "/").last.flatMap { Int($0) } ?? -1
+}
+
+/// Sleeps until the alarm ends the process or a test kills it.
+func sleepForever() -> Never {
+    while true { sleep(1) }
 }
 
 func hex(_ bytes: [UInt8]) -> String {
@@ -39,13 +80,20 @@ let seedReply: [UInt8] = Array("Message 2-".utf8) + (0...255).map { UInt8($0) }
 func runServer(_ arguments: [String]) throws(NTStatus) {
     let name = arguments[0]
     let maxLength = Int(option("--max-length", in: arguments) ?? "") ?? 0x1000
+    let quiet = arguments.contains("--quiet")
+    let disconnect = option("--disconnect", in: arguments)
     let server = try AlpcServer(portName: name, attributes: PortAttributes(flags: 0, maxMessageLength: maxLength))
     say("READY \(getpid())")
     let message = AlpcMessage(size: max(0x1000, maxLength))
+    // The last accepted connection, for --disconnect connection.
+    var lastConnection: ServerConnection?
     while true {
         try server.receive(into: message)
         let kind = message.messageType.kind
-        say("RECV type=0x\(String(message.port.type, radix: 16)) id=\(message.port.messageId) pid=\(message.port.clientId.process) len=\(message.port.dataLength) data=\(hex(message.data))")
+        if !quiet {
+            let port = message.port
+            say("RECV type=0x\(String(port.type, radix: 16)) id=\(port.messageId) pid=\(port.clientId.process) tid=\(port.clientId.thread) len=\(port.dataLength) data=\(hex(message.data))")
+        }
         switch kind {
         case .connectionRequest:
             if arguments.contains("--ignore-connections") { continue }
@@ -54,9 +102,19 @@ func runServer(_ arguments: [String]) throws(NTStatus) {
                 continue
             }
             try message.setData("Connection message response")
-            try server.acceptConnection(message, portContext: 0x1122_3344)
+            lastConnection = try server.acceptConnection(message, portContext: 0x1122_3344)
         case .request:
             if arguments.contains("--no-reply") { continue }
+            if let disconnect {
+                say("DISCONNECTING now=\(monotonicNow())")
+                if disconnect == "port" {
+                    server.disconnect()
+                } else {
+                    lastConnection?.disconnect()
+                }
+                say("DISCONNECTED")
+                sleepForever()
+            }
             let data = message.data
             if data == seedRequest {
                 try message.setData(seedReply)
@@ -74,22 +132,34 @@ func runServer(_ arguments: [String]) throws(NTStatus) {
 func runClient(_ arguments: [String]) throws(NTStatus) {
     let name = arguments[0]
     if let uid = option("--as-uid", in: arguments).flatMap({ UInt32($0) }) {
-        guard setgid(uid) == 0, setuid(uid) == 0 else {
+        guard setgroups(0, nil) == 0, setgid(uid) == 0, setuid(uid) == 0 else {
             say("SETUID FAILED")
             exit(4)
         }
+    }
+    if let cycles = option("--cycles", in: arguments).flatMap({ Int($0) }) {
+        for _ in 0..<cycles {
+            let client = try AlpcClient(portName: name, timeout: .seconds(5))
+            client.disconnect()
+        }
+        say("CYCLES \(cycles)")
+        return
     }
     var connectMessage: AlpcMessage?
     if let text = option("--connect-data", in: arguments) {
         connectMessage = try AlpcMessage(string: text)
     }
+    say("CONNECTING pid=\(getpid()) tid=\(currentThreadId())")
     let client = try AlpcClient(portName: name, connectMessage: connectMessage, timeout: .seconds(5))
     say("CONNECTED \(getpid()) reply=\(client.connectionReply.map { hex($0.data) } ?? "-")")
+    if let delay = option("--delay-ms", in: arguments).flatMap({ UInt32($0) }) {
+        usleep(delay * 1000)
+    }
     let data = option("--data", in: arguments) ?? "request"
     let count = Int(option("--requests", in: arguments) ?? "") ?? 0
     for index in 0..<count {
         let text = "\(data) \(getpid()) \(index)"
-        let reply = try client.sendReceive(text, timeout: .seconds(10))
+        let reply = try client.sendReceive(text, timeout: .seconds(20))
         guard reply.string == "REQUEST '\(text)' DONE" else {
             say("WRONG REPLY \(reply.string)")
             exit(5)
@@ -101,12 +171,21 @@ func runClient(_ arguments: [String]) throws(NTStatus) {
         try client.send(AlpcMessage(string: "datagram \(index)"), flags: .releaseMessage)
     }
     if datagrams > 0 { say("DATAGRAMS \(datagrams)") }
+    if let quiet = option("--check-quiet-ms", in: arguments).flatMap({ Int($0) }) {
+        // Nothing more may arrive: no stray reply, no message meant for another client.
+        do {
+            let extra = try client.receive(timeout: .milliseconds(quiet))
+            say("EXTRA type=0x\(String(extra.port.type, radix: 16)) data=\(hex(extra.data))")
+        } catch .timeout {
+            say("QUIET")
+        }
+    }
     switch option("--after", in: arguments) ?? "disconnect" {
     case "exit":
         exit(0)
     case "sleep":
         say("SLEEPING")
-        while true { sleep(1) }
+        sleepForever()
     case "hang":
         // A request the server will not answer: the test kills the server meanwhile.
         say("WAITING")
@@ -121,7 +200,14 @@ func runClient(_ arguments: [String]) throws(NTStatus) {
                 say("AGAIN \(error)")
             }
         }
+    case "disconnect-sleep":
+        // Stays alive, so the server sees the disconnect itself, not the process's end.
+        say("DISCONNECTING now=\(monotonicNow())")
+        client.disconnect()
+        say("DISCONNECTED")
+        sleepForever()
     default:
+        say("DISCONNECTING now=\(monotonicNow())")
         client.disconnect()
         say("DISCONNECTED")
     }
@@ -137,6 +223,8 @@ do {
     switch arguments[0] {
     case "server": try runServer(Array(arguments.dropFirst()))
     case "client": try runClient(Array(arguments.dropFirst()))
+    case "attr-client": try runAttributeClient(Array(arguments.dropFirst()))  // AttributeScenarios.swift
+    case "attr-server": try runAttributeServer(Array(arguments.dropFirst()))
     default:
         say("unknown scenario \(arguments[0])")
         exit(2)

@@ -67,7 +67,16 @@ typedef struct _ALPC_RING_CONTROL {
 /**
  * The header of a slot. RecordLength counts the bytes after this header: the PORT_MESSAGE, its
  * data padded to 8 bytes, then AttributeLength bytes of attributes. Cookie pairs a reply with the
- * request it answers.
+ * request it answers; Flags holds ALPC_SLOT_FLAG_* bits.
+ *
+ * The attributes, when AttributeLength is not 0, are a Windows attribute buffer: an
+ * ALPC_MESSAGE_ATTRIBUTES whose AllocatedAttributes and ValidAttributes both name the attributes
+ * that travel (security, view, handle, direct, work-on-behalf), their blobs in descending flag
+ * order, then extra payload (the security attribute's QoS). Values that mean nothing in another
+ * process are replaced: the view's SectionHandle is the sender's section id and its ViewBase the
+ * view's offset in that section; the security QoS is the offset of its copy from the start of
+ * the attribute buffer; handles and the direct event are 0 (their descriptors travel on the
+ * control socket).
  */
 typedef struct _ALPC_SLOT_HEADER {
     ULONG RecordLength;
@@ -76,6 +85,13 @@ typedef struct _ALPC_SLOT_HEADER {
     ULONG Cookie;
     ULONG AttributeLength;
 } ALPC_SLOT_HEADER;
+
+/** Slot flag: the sender sent an ATTACHMENT control packet (descriptors, sections) for this
+ *  record before publishing it; the receiver reads the control socket up to that packet. */
+#define ALPC_SLOT_FLAG_ATTACHMENT 0x1u
+
+/** The most attribute bytes a record carries after its data. */
+#define ALPC_SLOT_ATTRIBUTE_RESERVE 512u
 
 #define ALPC_SEGMENT_RINGS_OFFSET 0x40u
 #define ALPC_SEGMENT_SLOTS_OFFSET 0x140u

@@ -20,6 +20,8 @@ public final class AlpcClient: @unchecked Sendable {
     /// The server's connection reply: the connect message, now holding the server's data.
     public let connectionReply: AlpcMessage?
     let channel: ClientChannel
+    /// The sections this client created.
+    let sections: PortSections
 
     /// Connects to the port `portName` (connect_to_port).
     ///
@@ -54,13 +56,19 @@ public final class AlpcClient: @unchecked Sendable {
         switch packet {
         case .refuse(let status, _):
             throw status
-        case .accept(_, let reply):
+        case .accept(_, let reply, let connectionFlags, let serverTypes):
             guard unclaimed.count == 2 else { throw .invalidHandle }
             let segment = try ConnectionSegment.attach(fd: unclaimed[0])
             let doorbellFD = unclaimed.removeLast()
             let doorbell = try Doorbell(adopting: OwnedDescriptor(adopting: doorbellFD))
-            let serverPid = (try? socket.peerCredentials().pid) ?? 0
-            self.channel = ClientChannel(control: socket, segment: segment, doorbell: doorbell, serverPid: serverPid)
+            let credentials = (try? socket.peerCredentials()).map {
+                PeerCredentials(pid: $0.pid, uid: $0.uid, gid: $0.gid)
+            } ?? PeerCredentials(pid: 0, uid: 0, gid: 0)
+            let serverPid = credentials.pid
+            let policy = HandlePolicy(
+                connectionFlags: connectionFlags, sendTypes: serverTypes, receiveTypes: attributes.dupObjectTypes)
+            self.channel = ClientChannel(
+                control: socket, segment: segment, doorbell: doorbell, serverCredentials: credentials, policy: policy)
             if let connectMessage {
                 try SlotRecord.copy(parked: reply, into: connectMessage)
                 let port = connectMessage.port
@@ -74,6 +82,7 @@ public final class AlpcClient: @unchecked Sendable {
             throw .invalidMessage
         }
         self.portName = name.windowsName
+        self.sections = PortSections(attributes: attributes)
     }
 
     deinit {
@@ -151,5 +160,49 @@ public final class AlpcClient: @unchecked Sendable {
     /// `STATUS_PORT_DISCONNECTED`.
     public func disconnect() {
         channel.close()
+    }
+
+    // MARK: Sections and views
+
+    /// Creates a port section of at least `size` bytes (NtAlpcCreatePortSection,
+    /// PythonForWindows' `create_port_section`).
+    ///
+    /// - Parameters:
+    ///   - size: the bytes wanted; the section has whole pages.
+    ///   - flags: 0 or `ALPC_CREATEPORTSECTIONFLG_SECURE`.
+    /// - Returns: the section's handle and actual size.
+    /// - Throws: `.sectionTooBig` above the client's `maxSectionSize` (or its
+    ///   `maxTotalSectionSize` with the other sections), `.invalidParameter` for a size of 0 or
+    ///   unknown flags.
+    public func createPortSection(size: Int, flags: UInt32 = 0) throws(NTStatus) -> AlpcSection {
+        try sections.create(size: size, flags: flags)
+    }
+
+    /// Creates a view of `size` bytes (0: the whole section) in `section`
+    /// (NtAlpcCreateSectionView, PythonForWindows' `map_section`).
+    ///
+    /// Views of one section do not overlap: each takes the first free run of whole pages.
+    ///
+    /// - Throws: `.invalidHandle` for a section this client did not create,
+    ///   `.invalidViewSize` above the client's `maxViewSize` or when the section has no room.
+    public func createSectionView(_ section: AlpcSection, size: Int) throws(NTStatus) -> DataView {
+        try sections.createView(section, size: size)
+    }
+
+    /// Deletes the view at `view.viewBase` (NtAlpcDeleteSectionView): a view this client
+    /// created, or a view it received (its mapping is released).
+    ///
+    /// - Throws: `.invalidParameter` when no view starts there.
+    public func deleteSectionView(_ view: DataView) throws(NTStatus) {
+        try sections.deleteView(at: view.viewBase)
+    }
+
+    /// Deletes `section` and its views (NtAlpcDeletePortSection); a server that was sent it
+    /// is told, and drops its mapping.
+    ///
+    /// - Throws: `.invalidHandle` for a section this client did not create.
+    public func deletePortSection(_ section: AlpcSection) throws(NTStatus) {
+        let id = try sections.delete(section)
+        channel.notifySectionDeleted(id)
     }
 }

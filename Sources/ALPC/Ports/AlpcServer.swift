@@ -22,6 +22,8 @@ public final class AlpcServer: @unchecked Sendable {
     /// The port's attributes.
     public let attributes: PortAttributes
     let core: ServerCore
+    /// The sections this server created.
+    let sections: PortSections
 
     /// Creates the port `portName` (create_port).
     ///
@@ -42,6 +44,7 @@ public final class AlpcServer: @unchecked Sendable {
         self.core = try ServerCore(name: name, maxMessageLength: maxLength, access: access)
         self.portName = name.windowsName
         self.attributes = attributes
+        self.sections = PortSections(attributes: attributes)
     }
 
     deinit {
@@ -76,7 +79,10 @@ public final class AlpcServer: @unchecked Sendable {
     ///
     /// - Parameters:
     ///   - request: the received connection request, or a message carrying its MessageId.
-    ///   - attributes: the connection's attributes; its `maxMessageLength` may lower the port's.
+    ///   - attributes: the connection's attributes; its `maxMessageLength` may lower the port's,
+    ///     and its flags say whether handles may cross the connection
+    ///     (`ALPC_PORFLG_ALLOW_DUP_OBJECT`, the default) and more than one per message
+    ///     (`ALPC_PORFLG_ALLOW_MULTIHANDLE_ATTRIBUTE`).
     ///   - portContext: a value copied into the context attribute of every later message on this connection.
     /// - Returns: the connection (the communication port).
     @discardableResult
@@ -85,7 +91,8 @@ public final class AlpcServer: @unchecked Sendable {
         let reply = [UInt8](UnsafeRawBufferPointer(start: request.port.start, count: SlotRecord.headerSize + dataLength))
         let limit = min(core.maxMessageLength, max(MemoryLayout<PORT_MESSAGE>.size, attributes.maxMessageLength))
         let channel = try core.accept(
-            messageId: request.port.messageId, reply: reply, maxMessageLength: limit, portContext: portContext)
+            messageId: request.port.messageId, reply: reply, maxMessageLength: limit, portContext: portContext,
+            connectionFlags: attributes.flags, dupObjectTypes: self.attributes.dupObjectTypes)
         return ServerConnection(core: core, channel: channel)
     }
 
@@ -115,6 +122,64 @@ public final class AlpcServer: @unchecked Sendable {
     /// Closes the port and every connection; clients waiting on it get `STATUS_PORT_DISCONNECTED`.
     public func disconnect() {
         core.close()
+    }
+
+    // MARK: Senders
+
+    /// Who sent the received message `message`, as the kernel knows the sender (its
+    /// connection's `SO_PEERCRED`): the same values as its token attribute.
+    ///
+    /// - Throws: `.invalidMessage` when the message is neither a pending connection request
+    ///   nor one of the last 4096 messages received.
+    public func senderCredentials(of message: AlpcMessage) throws(NTStatus) -> SenderCredentials {
+        try senderCredentials(messageId: message.messageId)
+    }
+
+    /// Who sent the received message whose MessageId is `messageId`; see
+    /// ``senderCredentials(of:)``.
+    public func senderCredentials(messageId: UInt32) throws(NTStatus) -> SenderCredentials {
+        let peer = try core.senderCredentials(messageId: messageId)
+        return SenderCredentials(processId: peer.pid, userId: peer.uid, groupId: peer.gid)
+    }
+
+    // MARK: Sections and views
+
+    /// Creates a port section of at least `size` bytes (NtAlpcCreatePortSection).
+    ///
+    /// - Parameters:
+    ///   - size: the bytes wanted; the section has whole pages.
+    ///   - flags: 0 or `ALPC_CREATEPORTSECTIONFLG_SECURE`.
+    /// - Returns: the section's handle and actual size.
+    /// - Throws: `.sectionTooBig` above the port's `maxSectionSize` (or its
+    ///   `maxTotalSectionSize` with the other sections), `.invalidParameter` for a size of 0 or
+    ///   unknown flags.
+    public func createPortSection(size: Int, flags: UInt32 = 0) throws(NTStatus) -> AlpcSection {
+        try sections.create(size: size, flags: flags)
+    }
+
+    /// Creates a view of `size` bytes (0: the whole section) in `section` (NtAlpcCreateSectionView).
+    ///
+    /// - Throws: `.invalidHandle` for a section this server did not create,
+    ///   `.invalidViewSize` above the port's `maxViewSize` or when the section has no room.
+    public func createSectionView(_ section: AlpcSection, size: Int) throws(NTStatus) -> DataView {
+        try sections.createView(section, size: size)
+    }
+
+    /// Deletes the view at `view.viewBase` (NtAlpcDeleteSectionView): a view this server
+    /// created, or a view it received (its mapping is released).
+    ///
+    /// - Throws: `.invalidParameter` when no view starts there.
+    public func deleteSectionView(_ view: DataView) throws(NTStatus) {
+        try sections.deleteView(at: view.viewBase)
+    }
+
+    /// Deletes `section` and its views (NtAlpcDeletePortSection); clients that were sent it
+    /// are told, and drop their mappings.
+    ///
+    /// - Throws: `.invalidHandle` for a section this server did not create.
+    public func deletePortSection(_ section: AlpcSection) throws(NTStatus) {
+        let id = try sections.delete(section)
+        core.notifySectionDeleted(id)
     }
 }
 

@@ -51,4 +51,31 @@ public struct PortAttributes: Sendable {
         get { Int(clamping: raw.MaxMessageLength) }
         set { raw.MaxMessageLength = UInt64(max(0, newValue)) }
     }
+
+    /// The largest section the port creates (`MaxSectionSize`); a larger one fails with
+    /// `STATUS_SECTION_TOO_BIG`.
+    public var maxSectionSize: UInt64 {
+        get { raw.MaxSectionSize }
+        set { raw.MaxSectionSize = newValue }
+    }
+
+    /// The largest view the port creates (`MaxViewSize`); a larger one fails with
+    /// `STATUS_INVALID_VIEW_SIZE`.
+    public var maxViewSize: UInt64 {
+        get { raw.MaxViewSize }
+        set { raw.MaxViewSize = newValue }
+    }
+
+    /// The most bytes all the port's sections may take together (`MaxTotalSectionSize`).
+    public var maxTotalSectionSize: UInt64 {
+        get { raw.MaxTotalSectionSize }
+        set { raw.MaxTotalSectionSize = newValue }
+    }
+
+    /// The object types (`ALPC_PORFLG_OBJECT_TYPE_*`) the port receives as handles
+    /// (`DupObjectTypes`).
+    public var dupObjectTypes: UInt32 {
+        get { raw.DupObjectTypes }
+        set { raw.DupObjectTypes = newValue }
+    }
 }

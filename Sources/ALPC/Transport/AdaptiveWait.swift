@@ -5,34 +5,47 @@ internal import Synchronization
 /// futex with a waiter flag so the peer calls FUTEX_WAKE only when someone sleeps.
 ///
 /// Spinning costs ~130 ns a round trip across CPUs on the target VM, a futex wake ~47 us, and
-/// spinning against a peer on the same CPU can cost a whole time slice; so the waiter spins only
-/// while the peer says it runs, on a CPU other than the waiter's, and for a bounded time. Every
-/// sleep is a bounded slice, after which the caller's liveness check runs again.
+/// spinning against a peer on the same CPU can cost a whole time slice. So each side publishes
+/// its CPU in the segment, with ``asleepBit`` set while it sleeps; a waiter spins only when the
+/// peer's CPU is not its own, and for a bounded time. Every sleep is a bounded slice, after
+/// which the caller's liveness check runs.
 enum AdaptiveWait {
     /// The longest a waiter spins before sleeping: about one futex wake-up.
     static let spinBudgetNanos: UInt64 = 50_000
     /// The longest one futex sleep lasts before liveness is checked again.
     static let sliceNanos: UInt64 = 20_000_000
+    /// Set in a published CPU word while its side sleeps; the CPU number stays, so a peer can
+    /// still tell that it shares the CPU.
+    static let asleepBit: UInt32 = 0x8000_0000
 
-    /// 1 + the CPU the calling thread runs on.
+    /// 1 + the CPU the calling thread runs on: the word a side publishes while awake.
     static var currentCpuWord: UInt32 { UInt32(truncatingIfNeeded: alpc_current_cpu() &+ 1) }
+
+    /// True when spinning for a peer that published `peer` can pay: the peer is known to run,
+    /// or to be woken, on another CPU than `me`.
+    static func peerIsElsewhere(_ peer: UInt32, me: UInt32) -> Bool {
+        let cpu = peer & ~asleepBit
+        return cpu != 0 && cpu != me
+    }
 
     /// Waits until `poll` returns true.
     ///
     /// - Parameters:
     ///   - futexWord: the word the peer changes and wakes when the condition may have become true.
     ///   - sleepingFlag: set while this side sleeps, so the peer knows to wake it.
-    ///   - ownCpu: where this side publishes 1 + its CPU while it runs, 0 while it sleeps.
-    ///   - peerCpu: where the peer publishes the same about itself.
+    ///   - ownCpu: where this side publishes its CPU word.
+    ///   - peerCpu: where the peer publishes its CPU word.
+    ///   - spin: whether this wait may spin at all (false: the peer cannot act before a wake-up).
     ///   - deadline: a CLOCK_MONOTONIC time in nanoseconds, or nil for none.
     ///   - poll: tests the condition; it may throw to abandon the wait.
-    ///   - liveness: runs between sleeps; throws when the peer is gone.
+    ///   - liveness: throws when the peer is gone; runs whenever a sleep ends without the condition.
     /// - Throws: `NTStatus.timeout` at the deadline, or what `poll` or `liveness` throw.
     static func wait(
         futexWord: UnsafeMutablePointer<UInt32>,
         sleepingFlag: UnsafeMutablePointer<Atomic<UInt32>>,
         ownCpu: UnsafeMutablePointer<Atomic<UInt32>>,
         peerCpu: UnsafeMutablePointer<Atomic<UInt32>>,
+        spin: Bool = true,
         deadline: UInt64?,
         poll: () throws(NTStatus) -> Bool,
         liveness: () throws(NTStatus) -> Void
@@ -40,21 +53,26 @@ enum AdaptiveWait {
         if try poll() { return }
         let me = currentCpuWord
         ownCpu.pointee.store(me, ordering: .relaxed)
-        // Spin while the peer runs elsewhere: it can answer without a wake-up.
-        let spinStart = alpc_now_ns()
-        var rounds = 0
-        while true {
-            let peer = peerCpu.pointee.load(ordering: .relaxed)
-            if peer == 0 || peer == me { break }
-            for _ in 0..<32 {
-                if try poll() { return }
-                alpc_cpu_relax()
+        // Spin while the peer runs, or is being woken, on another CPU: it can answer before a
+        // wake-up of ours would even arrive.
+        if spin && peerIsElsewhere(peerCpu.pointee.load(ordering: .relaxed), me: me) {
+            let spinStart = alpc_now_ns()
+            var rounds: UInt32 = 0
+            while true {
+                for _ in 0..<64 {
+                    if try poll() { return }
+                    alpc_cpu_relax()
+                }
+                rounds &+= 1
+                if rounds & 7 == 0 {
+                    if alpc_now_ns() &- spinStart > spinBudgetNanos { break }
+                    // A peer that went to sleep on our CPU can only run if we stop.
+                    if !peerIsElsewhere(peerCpu.pointee.load(ordering: .relaxed), me: me) { break }
+                }
             }
-            rounds &+= 1
-            if rounds & 7 == 0 && alpc_now_ns() &- spinStart > spinBudgetNanos { break }
         }
         // Sleep: announce it, re-check, then wait on the futex word in bounded slices.
-        ownCpu.pointee.store(0, ordering: .relaxed)
+        ownCpu.pointee.store(me | asleepBit, ordering: .relaxed)
         defer {
             sleepingFlag.pointee.store(0, ordering: .relaxed)
             ownCpu.pointee.store(currentCpuWord, ordering: .relaxed)
@@ -64,7 +82,6 @@ enum AdaptiveWait {
                 .pointee.load(ordering: .acquiring)
             sleepingFlag.pointee.store(1, ordering: .sequentiallyConsistent)
             if try poll() { return }
-            try liveness()
             var slice = sliceNanos
             if let deadline {
                 let now = alpc_now_ns()
@@ -73,6 +90,8 @@ enum AdaptiveWait {
             }
             _ = alpc_futex_wait(futexWord, observed, Int64(slice))
             if try poll() { return }
+            // Woken or timed out without what we wait for: the peer may have closed or died.
+            try liveness()
         }
     }
 

@@ -17,24 +17,49 @@ final class ClientChannel: @unchecked Sendable {
     let geometry: SegmentGeometry
     /// The server's process id, from the kernel's peer credentials.
     let serverPid: Int32
+    /// The server's credentials as the kernel recorded them: the token of every message received.
+    let serverCredentials: PeerCredentials
+    /// Which handles may cross this connection.
+    let policy: HandlePolicy
+    /// The sections and attachments the server sent on the control socket.
+    let peerResources = PeerResources()
 
     private let requestRing: RingView
     private let replyRing: RingView
     private let sendLock = ConditionLock()
     private var producer: RingProducer
     private var nextCookie: UInt32 = 0
+    /// The ids of this process's sections the server has been sent (under sendLock).
+    private var sentSections: Set<UInt64> = []
+    /// The number of the last attachment sent (under sendLock).
+    private var attachmentSequence: UInt32 = 0
 
     private let receiveLock = ConditionLock()
     private var consumer: RingConsumer
     private var consumerBusy = false
     private var awaiting: Set<UInt32> = []
-    private var mailbox: [UInt32: [UInt8]] = [:]
-    private var inbox: [[UInt8]] = []
+    private var mailbox: [UInt32: Parked] = [:]
+    private var inbox: [Parked] = []
+    /// The number of messages consumed from the reply ring: their context Sequence.
+    private var receivedSequence: UInt32 = 0
+
+    /// A message consumed from the reply ring for a thread other than the consumer.
+    private struct Parked {
+        /// The header and data.
+        var bytes: [UInt8]
+        /// The attributes that travelled with it, with their descriptors.
+        var attributes: InboundAttributes?
+        /// Its context Sequence.
+        var sequence: UInt32
+    }
 
     /// 0 while open; otherwise the status every call fails with.
     private let closedStatus = Atomic<Int32>(0)
 
-    init(control: consuming ControlSocket, segment: consuming ConnectionSegment, doorbell: consuming Doorbell, serverPid: Int32) {
+    init(
+        control: consuming ControlSocket, segment: consuming ConnectionSegment, doorbell: consuming Doorbell,
+        serverCredentials: PeerCredentials, policy: HandlePolicy
+    ) {
         self.geometry = segment.geometry
         self.requestRing = segment.ring(.toServer)
         self.replyRing = segment.ring(.toClient)
@@ -43,7 +68,9 @@ final class ClientChannel: @unchecked Sendable {
         self.control = control
         self.segment = segment
         self.doorbell = doorbell
-        self.serverPid = serverPid
+        self.serverPid = serverCredentials.pid
+        self.serverCredentials = serverCredentials
+        self.policy = policy
     }
 
     deinit {
@@ -57,6 +84,7 @@ final class ClientChannel: @unchecked Sendable {
     /// - Returns: the cookie the reply will carry (0 for a datagram).
     func send(_ message: AlpcMessage, kind: UInt32, awaitReply: Bool, deadline: UInt64?) throws(NTStatus) -> UInt32 {
         let dataLength = try SlotRecord.validateOutgoing(message, maxMessageLength: geometry.maxMessageLength)
+        let attributes = try OutgoingAttributes.prepare(message, policy: policy)
         try checkOpen()
         let clientId = ClientID(process: UInt64(alpc_getpid()), thread: UInt64(alpc_gettid()))
         sendLock.lock()
@@ -89,11 +117,44 @@ final class ClientChannel: @unchecked Sendable {
             throw error
         }
         guard let slot else { throw .unsuccessful }
+        var slotFlags: UInt32 = 0
+        do {
+            if try attributes.sendControl(
+                on: control, sentSections: &sentSections, sequence: &attachmentSequence,
+                timeout: Self.remaining(until: deadline))
+            {
+                slotFlags = ALPC_SLOT_FLAG_ATTACHMENT
+            }
+        } catch {
+            if awaitReply { receiveLock.withLock { _ = awaiting.remove(cookie) } }
+            // Packets may have gone without their record: the connection cannot be trusted.
+            markClosed(.portDisconnected)
+            throw error == .timeout ? .timeout : .portDisconnected
+        }
         SlotRecord.write(
             message, dataLength: dataLength, kind: kind, cookie: cookie,
-            clientId: clientId, messageId: 0, callbackId: 0, to: slot)
+            clientId: clientId, messageId: 0, callbackId: 0,
+            attributes: attributes, flags: slotFlags, to: slot)
         if producer.publish() { doorbell.ring() }
+        attributes.finish()
         return cookie
+    }
+
+    /// The time left until `deadline` (nil: no limit).
+    private static func remaining(until deadline: UInt64?) -> Duration? {
+        guard let deadline else { return nil }
+        let now = alpc_now_ns()
+        return .nanoseconds(Int64(clamping: deadline > now ? deadline - now : 0))
+    }
+
+    /// Tells the server, if it was sent this process's section `id`, that the section was
+    /// deleted. Best effort: a server whose socket is full keeps its mapping until the
+    /// connection ends.
+    func notifySectionDeleted(_ id: UInt64) {
+        sendLock.lock()
+        defer { sendLock.unlock() }
+        guard sentSections.remove(id) != nil, closedStatus.load(ordering: .acquiring) == 0 else { return }
+        try? control.send(.releaseSection(id: id), timeout: .zero)
     }
 
     // MARK: Receiving
@@ -106,7 +167,13 @@ final class ClientChannel: @unchecked Sendable {
         while true {
             if cookie != 0, let parked = mailbox.removeValue(forKey: cookie) {
                 awaiting.remove(cookie)
-                try deliver(parked: parked, into: message)
+                do {
+                    try deliver(parked: parked, into: message)
+                } catch {
+                    // Too big for the buffer: it stays queued for the next receive.
+                    inbox.append(parked)
+                    throw error
+                }
                 return
             }
             if cookie == 0, let parked = inbox.first {
@@ -144,7 +211,9 @@ final class ClientChannel: @unchecked Sendable {
             case .success(false):
                 continue
             case .failure(let error):
-                if error != .bufferTooSmall, cookie != 0 { awaiting.remove(cookie) }
+                // A reply too big for the buffer stays on the ring; once nobody awaits its
+                // cookie, the next receive gets it.
+                if cookie != 0 { awaiting.remove(cookie) }
                 throw error
             }
         }
@@ -173,10 +242,20 @@ final class ClientChannel: @unchecked Sendable {
         }
         guard let slot else { throw .unsuccessful }
         let record: SlotRecord.Inbound
+        let inbound: InboundAttributes?
         do {
             record = try SlotRecord.inspect(
                 slot, maxRecordLength: geometry.maxRecordLength, maxMessageLength: geometry.maxMessageLength)
+            var attachment: Attachment?
+            if record.hasAttachment {
+                attachment = peerResources.firstAttachment(reading: control)
+                guard attachment != nil else { throw NTStatus.invalidMessage }
+            }
+            inbound = try InboundAttributes.decode(
+                area: record.attributeArea, length: record.attributeLength, attachment: attachment,
+                peer: peerResources, policy: policy)
         } catch {
+            // A server that writes garbage or breaks the protocol is treated as gone.
             markClosed(.portDisconnected)
             throw .portDisconnected
         }
@@ -189,14 +268,22 @@ final class ClientChannel: @unchecked Sendable {
         }
         if mine {
             try SlotRecord.copy(record, into: message)
+            if record.hasAttachment { peerResources.removeFirstAttachment() }
             stampDelivery(of: record, on: message.port)
+            receivedSequence &+= 1
+            InboundAttributes.install(
+                inbound, into: message, context: ContextStamp(portContext: 0, sequence: receivedSequence),
+                sender: serverCredentials)
             releaseSlot()
             return true
         }
-        var parked = SlotRecord.bytes(of: record)
-        parked.withUnsafeMutableBytes { raw in
+        var bytes = SlotRecord.bytes(of: record)
+        bytes.withUnsafeMutableBytes { raw in
             stampDelivery(of: record, on: PortMessage(unsafeStart: raw.baseAddress!, capacity: raw.count))
         }
+        if record.hasAttachment { peerResources.removeFirstAttachment() }
+        receivedSequence &+= 1
+        let parked = Parked(bytes: bytes, attributes: inbound, sequence: receivedSequence)
         releaseSlot()
         receiveLock.withLock {
             if isReply && awaiting.contains(record.cookie) {
@@ -218,8 +305,11 @@ final class ClientChannel: @unchecked Sendable {
         if consumer.release() { doorbell.ring() }
     }
 
-    private func deliver(parked: [UInt8], into message: AlpcMessage) throws(NTStatus) {
-        try SlotRecord.copy(parked: parked, into: message)
+    private func deliver(parked: Parked, into message: AlpcMessage) throws(NTStatus) {
+        try SlotRecord.copy(parked: parked.bytes, into: message)
+        InboundAttributes.install(
+            parked.attributes, into: message, context: ContextStamp(portContext: 0, sequence: parked.sequence),
+            sender: serverCredentials)
     }
 
     // MARK: Lifecycle
@@ -253,6 +343,7 @@ final class ClientChannel: @unchecked Sendable {
         ).exchanged else { return }
         segment.closedFlags.pointee.bitwiseOr(ALPC_SEGMENT_CLIENT_CLOSED, ordering: .releasing)
         try? control.send(.disconnect)
+        peerResources.releaseAll()
         doorbell.ring()
         _ = alpc_futex_wake(replyRing.tailAddress, Int32.max)
         receiveLock.withLock { receiveLock.broadcast() }

@@ -50,6 +50,10 @@ final class ServerChannel: @unchecked Sendable {
     let replyRing: RingView
     /// The value every message from this connection carries in its context attribute.
     let portContext: UInt64
+    /// Which handles may cross this connection.
+    let policy: HandlePolicy
+    /// The sections and attachments the client sent on the control socket.
+    let peerResources = PeerResources()
 
     // Owned by the receiving thread.
     var consumer: RingConsumer
@@ -61,6 +65,10 @@ final class ServerChannel: @unchecked Sendable {
     let sendLock = ConditionLock()
     var producer: RingProducer
     var overflow: [[UInt8]] = []
+    /// The ids of this process's sections the client has been sent.
+    var sentSections: Set<UInt64> = []
+    /// The number of the last attachment sent to the client.
+    var attachmentSequence: UInt32 = 0
     /// The most replies kept for a client that does not read them.
     static let overflowLimit = 4096
 
@@ -69,7 +77,10 @@ final class ServerChannel: @unchecked Sendable {
 
     var peer: PeerCredentials { handshake.peer }
 
-    init(id: Int, handshake: Handshake, segment: consuming ConnectionSegment, doorbell: consuming Doorbell, portContext: UInt64) {
+    init(
+        id: Int, handshake: Handshake, segment: consuming ConnectionSegment, doorbell: consuming Doorbell,
+        portContext: UInt64, policy: HandlePolicy
+    ) {
         self.id = id
         self.handshake = handshake
         self.geometry = segment.geometry
@@ -80,21 +91,30 @@ final class ServerChannel: @unchecked Sendable {
         self.segment = segment
         self.doorbell = doorbell
         self.portContext = portContext
+        self.policy = policy
     }
 
-    /// Publishes a record to the client: writes it with `write` into a free slot, or keeps a copy
-    /// for later when the ring is full.
-    func publish(recordLength: Int, write: (UnsafeMutableRawPointer) -> Void) throws(NTStatus) {
+    /// Publishes a record to the client: runs `prepare` (which sends what must precede the
+    /// record on the control socket), then writes the record with `write` into a free slot, or
+    /// keeps a copy for later when the ring is full. Both run under the send lock, so control
+    /// packets and records reach the client in the same order.
+    func publish(
+        recordLength: Int, prepare: () throws(NTStatus) -> Void = {},
+        write: (UnsafeMutableRawPointer) -> Void
+    ) throws(NTStatus) {
         if isClosed.load(ordering: .acquiring) { throw .portDisconnected }
         sendLock.lock()
         defer { sendLock.unlock() }
         flushOverflowLocked()
-        if overflow.isEmpty, let slot = try? producer.reserve() {
+        // Find the record a place before anything is sent for it.
+        let slot = overflow.isEmpty ? (try? producer.reserve()) ?? nil : nil
+        guard slot != nil || overflow.count < Self.overflowLimit else { throw .quotaExceeded }
+        try prepare()
+        if let slot {
             write(slot)
             if producer.publish() { wakeClient() }
             return
         }
-        guard overflow.count < Self.overflowLimit else { throw .quotaExceeded }
         var image = [UInt8](repeating: 0, count: recordLength)
         image.withUnsafeMutableBytes { write($0.baseAddress!) }
         overflow.append(image)
@@ -123,6 +143,15 @@ final class ServerChannel: @unchecked Sendable {
         if wake { wakeClient() }
     }
 
+    /// Tells the client, if it was sent this process's section `id`, that the section was
+    /// deleted. Best effort: a client whose socket is full keeps its mapping until it leaves.
+    func notifySectionDeleted(_ id: UInt64) {
+        sendLock.lock()
+        defer { sendLock.unlock() }
+        guard sentSections.remove(id) != nil, !isClosed.load(ordering: .acquiring) else { return }
+        try? handshake.socket.send(.releaseSection(id: id), timeout: .zero)
+    }
+
     /// Wakes a client sleeping on the reply ring.
     func wakeClient() {
         _ = alpc_futex_wake(replyRing.tailAddress, Int32.max)
@@ -132,7 +161,8 @@ final class ServerChannel: @unchecked Sendable {
     func closeFromServer() {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         segment.closedFlags.pointee.bitwiseOr(ALPC_SEGMENT_SERVER_CLOSED, ordering: .releasing)
-        try? handshake.socket.send(.disconnect)
+        try? handshake.socket.send(.disconnect, timeout: .zero)
+        peerResources.releaseAll()
         _ = alpc_futex_wake(replyRing.tailAddress, Int32.max)
         _ = alpc_futex_wake(requestRing.headAddress, Int32.max)
         handshake.socket.shutdown()

@@ -12,7 +12,6 @@ internal import Glibc
 /// its doorbell. Idle connections cost nothing per message: only hot rings are polled.
 final class ServerCore: @unchecked Sendable {
     let name: PortName
-    let listener: ControlListener
     let events: EventPoll
     let maxMessageLength: Int
     let access: AccessPolicy
@@ -27,7 +26,6 @@ final class ServerCore: @unchecked Sendable {
     private var hot: [ServerChannel] = []
     private var cursor = 0
     private var controlQueue: [ControlEvent] = []
-    private var handshakes: [Int: Handshake] = [:]
     private var eventBuffer = EventPoll.Buffer(capacity: 64)
 
     // Shared under stateLock.
@@ -38,6 +36,16 @@ final class ServerCore: @unchecked Sendable {
     private var nextMessageId: UInt32 = 0
     private var nextId = 1
     private var isClosed = false
+    /// Accepted sockets whose connection is not yet accepted or refused, by id.
+    private var handshakes: [Int: Handshake] = [:]
+    /// The listening socket, which holds the port's name until the port closes.
+    private var listener: ControlListener?
+    /// The kernel credentials of the senders of the most recent messages, by MessageId.
+    private var senders: [UInt32: PeerCredentials] = [:]
+    private var senderOrder: [UInt32] = []
+    private var senderCursor = 0
+    /// How many recent messages ``senderCredentials(messageId:)`` remembers.
+    static let rememberedSenders = 4096
 
     /// A request delivered to the application and not yet answered.
     struct PendingRequest {
@@ -61,9 +69,10 @@ final class ServerCore: @unchecked Sendable {
         self.name = name
         self.maxMessageLength = maxMessageLength
         self.access = access
-        self.listener = try ControlListener.listen(on: name)
+        let listener = try ControlListener.listen(on: name)
         self.events = try EventPoll()
         try events.add(listener.fd, token: Self.token(.listener, 0))
+        self.listener = consume listener
     }
 
     deinit {
@@ -188,21 +197,33 @@ final class ServerCore: @unchecked Sendable {
             }
             cursor = (cursor &+ step &+ 1) % max(count, 1)
             let record: SlotRecord.Inbound
+            let inbound: InboundAttributes?
             do {
                 record = try SlotRecord.inspect(
                     slot, maxRecordLength: channel.geometry.maxRecordLength,
                     maxMessageLength: channel.geometry.maxMessageLength)
+                var attachment: Attachment?
+                if record.hasAttachment {
+                    attachment = channel.peerResources.firstAttachment(reading: channel.handshake.socket)
+                    guard attachment != nil else { throw NTStatus.invalidMessage }
+                }
+                inbound = try InboundAttributes.decode(
+                    area: record.attributeArea, length: record.attributeLength, attachment: attachment,
+                    peer: channel.peerResources, policy: channel.policy)
             } catch {
-                // A client that writes garbage is treated as gone: its messages stop here.
-                beginClosing(channel, .died)
-                return false
+                // A client that writes garbage or breaks the protocol is treated as gone: its
+                // messages stop here, and nothing of the broken record is delivered.
+                abandon(channel)
+                return try deliverControlEvent(into: message)
             }
             try SlotRecord.copy(record, into: message)
+            if record.hasAttachment { channel.peerResources.removeFirstAttachment() }
             let messageId = stateLock.withLock { () -> UInt32 in
                 let id = allocateMessageIdLocked()
                 if record.kind == ALPC_RECORD_REQUEST || record.kind == ALPC_RECORD_ASYNC_REQUEST {
                     pendingRequests[id] = PendingRequest(channel: channel, cookie: record.cookie)
                 }
+                rememberSenderLocked(id, channel.peer)
                 return id
             }
             let port = message.port
@@ -211,24 +232,43 @@ final class ServerCore: @unchecked Sendable {
             port.messageId = messageId
             port.callbackId = 0
             channel.sequence &+= 1
-            stampAttributes(of: message, channel: channel)
+            InboundAttributes.install(
+                inbound, into: message,
+                context: ContextStamp(portContext: channel.portContext, sequence: channel.sequence),
+                sender: channel.peer)
             if channel.consumer.release() { _ = alpc_futex_wake(channel.requestRing.headAddress, Int32.max) }
             return true
         }
         return false
     }
 
-    /// Fills the attributes the receiver allocated with what the system knows of this message.
-    private func stampAttributes(of message: AlpcMessage, channel: ServerChannel) {
-        let attributes = message.attributes
-        attributes.valid = []
-        if let context = attributes.context {
-            context.portContext = channel.portContext
-            context.messageContext = 0
-            context.sequence = channel.sequence
-            context.messageId = 0
-            context.callbackId = 0
-            attributes.valid.insert(.context)
+    /// Ends a connection whose client broke the protocol: nothing more of it is delivered,
+    /// and LPC_CLIENT_DIED is queued.
+    private func abandon(_ channel: ServerChannel) {
+        beginClosing(channel, .died)
+        channel.closing = .died
+        finishClosing(channel)
+    }
+
+    /// Remembers who sent message `id`, forgetting the oldest beyond ``rememberedSenders``.
+    private func rememberSenderLocked(_ id: UInt32, _ peer: PeerCredentials) {
+        if senderOrder.count < Self.rememberedSenders {
+            senderOrder.append(id)
+        } else {
+            senders[senderOrder[senderCursor]] = nil
+            senderOrder[senderCursor] = id
+            senderCursor = (senderCursor + 1) % Self.rememberedSenders
+        }
+        senders[id] = peer
+    }
+
+    /// The kernel credentials of the process that sent message `messageId`: a pending
+    /// connection request, or one of the last ``rememberedSenders`` messages received.
+    func senderCredentials(messageId: UInt32) throws(NTStatus) -> PeerCredentials {
+        try stateLock.withLock { () throws(NTStatus) -> PeerCredentials in
+            if let peer = senders[messageId] { return peer }
+            if let handshake = pendingConnections[messageId] { return handshake.peer }
+            throw .invalidMessage
         }
     }
 
@@ -255,7 +295,7 @@ final class ServerCore: @unchecked Sendable {
             port.clientId = ClientID(process: UInt64(handshake.peer.pid), thread: UInt64(UInt32(bitPattern: handshake.request?.threadId ?? 0)))
             port.messageId = messageId
             port.callbackId = 0
-            message.attributes.valid = []
+            InboundAttributes.install(nil, into: message, context: nil, sender: handshake.peer)
         case .closed(let channel, let reason, let messageId):
             let port = message.port
             port.start.initializeMemory(as: UInt8.self, repeating: 0, count: SlotRecord.headerSize)
@@ -264,7 +304,10 @@ final class ServerCore: @unchecked Sendable {
             port.clientId = ClientID(process: UInt64(channel.peer.pid), thread: 0)
             port.messageId = messageId
             channel.sequence &+= 1
-            stampAttributes(of: message, channel: channel)
+            InboundAttributes.install(
+                nil, into: message,
+                context: ContextStamp(portContext: channel.portContext, sequence: channel.sequence),
+                sender: channel.peer)
         }
         controlQueue.removeFirst()
         return true
@@ -284,7 +327,9 @@ final class ServerCore: @unchecked Sendable {
             case .listener:
                 acceptPendingSockets()
             case .handshake:
-                if let handshake = handshakes[id] { progress = handleHandshake(handshake, event) || progress }
+                if let handshake = stateLock.withLock({ handshakes[id] }) {
+                    progress = handleHandshake(handshake, event) || progress
+                }
             case .control:
                 if let channel = stateLock.withLock({ channels[id] }) {
                     handleControl(channel, event)
@@ -305,7 +350,7 @@ final class ServerCore: @unchecked Sendable {
     private func acceptPendingSockets() {
         while true {
             let socket: ControlSocket?
-            do { socket = try listener.accept() } catch { return }
+            do { socket = try acceptFromListener() } catch { return }
             guard let socket else { return }
             guard let credentials = try? socket.peerCredentials() else { continue }
             let peer = PeerCredentials(pid: credentials.pid, uid: credentials.uid, gid: credentials.gid)
@@ -316,7 +361,7 @@ final class ServerCore: @unchecked Sendable {
             let handshake = Handshake(id: id, socket: socket, peer: peer)
             do {
                 try events.add(handshake.socket.fd, token: Self.token(.handshake, id))
-                handshakes[id] = handshake
+                stateLock.withLock { handshakes[id] = handshake }
             } catch {
                 continue
             }
@@ -354,8 +399,21 @@ final class ServerCore: @unchecked Sendable {
     }
 
     private func dropHandshake(_ handshake: Handshake) {
-        try? events.remove(handshake.socket.fd)
-        handshakes[handshake.id] = nil
+        stateLock.withLock {
+            // Once accepted or refused, the socket is no longer the handshake's to unregister.
+            guard handshakes.removeValue(forKey: handshake.id) != nil else { return }
+            try? events.remove(handshake.socket.fd)
+        }
+    }
+
+    /// The next pending connection of the listener, or nil when none is pending or the port is closed.
+    private func acceptFromListener() throws(NTStatus) -> ControlSocket? {
+        stateLock.lock()
+        defer { stateLock.unlock() }
+        switch listener {
+        case .some(let open): return try open.accept()
+        case .none: return nil
+        }
     }
 
     private func refuse(_ handshake: Handshake, status: NTStatus) {
@@ -363,20 +421,31 @@ final class ServerCore: @unchecked Sendable {
         dropHandshake(handshake)
     }
 
-    /// Handles a connection's control socket: a goodbye packet or a hang-up.
+    /// Handles a connection's control socket: sections and attachments for records to come,
+    /// a goodbye packet, or a hang-up.
     private func handleControl(_ channel: ServerChannel, _ event: EventPoll.Event) {
         if event.isReadable {
-            switch Result(catching: { () throws(NTStatus) in try channel.handshake.socket.receivePacket(timeout: .zero) }) {
-            case .success((.disconnect, _)):
-                beginClosing(channel, .closed)
-                return
-            case .success:
-                break  // Nothing else is expected once connected; ignore it.
-            case .failure(.timeout):
-                break
-            case .failure:
-                beginClosing(channel, .died)
-                return
+            readPackets: while true {
+                let received = Result { () throws(NTStatus) in
+                    try channel.handshake.socket.receivePacket(
+                        maxFDs: Int(ALPC_MAX_FDS_PER_PACKET), timeout: .zero, capacity: ControlPacket.maxConnectedSize)
+                }
+                switch received {
+                case .success((.disconnect, let fds)):
+                    for fd in fds { _ = system_close(fd) }
+                    beginClosing(channel, .closed)
+                    return
+                case .success((let packet, let fds)):
+                    guard channel.peerResources.accept(packet, fds: fds) else {
+                        abandon(channel)
+                        return
+                    }
+                case .failure(.timeout):
+                    break readPackets
+                case .failure:
+                    beginClosing(channel, .died)
+                    return
+                }
             }
         }
         if event.isHangUp { beginClosing(channel, .died) }
@@ -408,19 +477,33 @@ final class ServerCore: @unchecked Sendable {
     // MARK: Answering
 
     /// Accepts the connection request `messageId`, sending `reply` (header and data) back.
-    func accept(messageId: UInt32, reply: [UInt8], maxMessageLength: Int, portContext: UInt64) throws(NTStatus) -> ServerChannel {
-        guard let handshake = stateLock.withLock({ pendingConnections.removeValue(forKey: messageId) }) else {
-            throw .invalidMessage
-        }
+    ///
+    /// `connectionFlags` are the ALPC_PORFLG_* flags of the accepted connection and
+    /// `dupObjectTypes` the object types the server receives as handles.
+    func accept(
+        messageId: UInt32, reply: [UInt8], maxMessageLength: Int, portContext: UInt64,
+        connectionFlags: UInt32 = ALPC_PORFLG_ALLOW_DUP_OBJECT, dupObjectTypes: UInt32 = 0xFFFF_FFFF
+    ) throws(NTStatus) -> ServerChannel {
+        guard let handshake = takePendingConnection(messageId) else { throw .invalidMessage }
         if handshake.abandoned || handshake.socket.isPeerGone() {
             throw .portDisconnected
         }
         let geometry = SegmentGeometry(maxMessageLength: maxMessageLength)
         let segment = try ConnectionSegment.create(geometry: geometry, serverPid: processId)
         let doorbell = try Doorbell()
+        // Until the server polls this ring, the client rings the doorbell after each message.
+        // Set before the client can see the segment: its first request may follow at once.
+        segment.ring(.toServer).consumerSleeping.pointee.store(1, ordering: .sequentiallyConsistent)
         try handshake.socket.send(
-            .accept(serverPid: processId, message: reply), fds: [segment.fileDescriptor, doorbell.fd])
-        let channel = ServerChannel(id: handshake.id, handshake: handshake, segment: segment, doorbell: doorbell, portContext: portContext)
+            .accept(serverPid: processId, message: reply, connectionFlags: connectionFlags, dupObjectTypes: dupObjectTypes),
+            fds: [segment.fileDescriptor, doorbell.fd])
+        let policy = HandlePolicy(
+            connectionFlags: connectionFlags,
+            sendTypes: handshake.request?.attributes.DupObjectTypes ?? 0,
+            receiveTypes: dupObjectTypes)
+        let channel = ServerChannel(
+            id: handshake.id, handshake: handshake, segment: segment, doorbell: doorbell, portContext: portContext,
+            policy: policy)
         stateLock.withLock { channels[channel.id] = channel }
         // The handshake's epoll registration becomes the channel's.
         try? events.remove(handshake.socket.fd)
@@ -432,18 +515,25 @@ final class ServerCore: @unchecked Sendable {
             stateLock.withLock { channels[channel.id] = nil }
             throw error
         }
-        // Until the server polls this ring, the client rings the doorbell after each message.
-        channel.requestRing.consumerSleeping.pointee.store(1, ordering: .sequentiallyConsistent)
         return channel
     }
 
     /// Refuses the connection request `messageId`.
     func refuse(messageId: UInt32) throws(NTStatus) {
-        guard let handshake = stateLock.withLock({ pendingConnections.removeValue(forKey: messageId) }) else {
-            throw .invalidMessage
-        }
+        guard let handshake = takePendingConnection(messageId) else { throw .invalidMessage }
+        try? events.remove(handshake.socket.fd)
         try handshake.socket.send(.refuse(status: .portConnectionRefused, message: []))
         handshake.abandoned = true
+    }
+
+    /// Removes the connection request `messageId` from those waiting for an answer, and its
+    /// handshake from those the receiving thread watches.
+    private func takePendingConnection(_ messageId: UInt32) -> Handshake? {
+        stateLock.withLock {
+            guard let handshake = pendingConnections.removeValue(forKey: messageId) else { return nil }
+            handshakes[handshake.id] = nil
+            return handshake
+        }
     }
 
     /// Sends `message` as the reply to the pending request it names by MessageId.
@@ -455,33 +545,75 @@ final class ServerCore: @unchecked Sendable {
         }
         let channel = pending.channel
         let dataLength: Int
+        let attributes: OutgoingAttributes
         do {
             dataLength = try SlotRecord.validateOutgoing(message, maxMessageLength: channel.geometry.maxMessageLength)
+            attributes = try OutgoingAttributes.prepare(message, policy: channel.policy)
         } catch {
             // The request stays answerable.
             stateLock.withLock { pendingRequests[messageId] = pending }
             throw error
         }
         let clientId = ClientID(process: UInt64(processId), thread: UInt64(alpc_gettid()))
-        let recordLength = SlotRecord.slotHeaderSize + SlotRecord.headerSize + ((dataLength + 7) & ~7)
-        try channel.publish(recordLength: recordLength) { slot in
-            SlotRecord.write(
-                message, dataLength: dataLength, kind: ALPC_RECORD_REPLY, cookie: pending.cookie,
-                clientId: clientId, messageId: messageId, callbackId: 0, to: slot)
+        let recordLength = SlotRecord.slotLength(dataLength: dataLength, attributeLength: attributes.encodedLength)
+        var slotFlags: UInt32 = 0
+        var controlSent = false
+        do {
+            try channel.publish(
+                recordLength: recordLength,
+                prepare: { () throws(NTStatus) in
+                    controlSent = true
+                    if try attributes.sendControl(
+                        on: channel.handshake.socket, sentSections: &channel.sentSections,
+                        sequence: &channel.attachmentSequence, timeout: Self.controlSendTimeout)
+                    {
+                        slotFlags = ALPC_SLOT_FLAG_ATTACHMENT
+                    }
+                },
+                write: { slot in
+                    SlotRecord.write(
+                        message, dataLength: dataLength, kind: ALPC_RECORD_REPLY, cookie: pending.cookie,
+                        clientId: clientId, messageId: messageId, callbackId: 0,
+                        attributes: attributes, flags: slotFlags, to: slot)
+                })
+        } catch {
+            // Packets may have gone without their record: the connection cannot be trusted.
+            if controlSent && (attributes.viewSection != nil || attributes.hasDescriptors) {
+                channel.closeFromServer()
+            }
+            throw error
         }
+        attributes.finish()
     }
+
+    /// The longest a reply waits for room on a client's control socket.
+    static let controlSendTimeout: Duration = .seconds(2)
 
     /// Closes the port: every connection is told, nothing more is received.
     func close() {
-        let all: [ServerChannel] = stateLock.withLock {
-            if isClosed { return [] }
-            isClosed = true
-            defer { channels.removeAll(); pendingRequests.removeAll(); pendingConnections.removeAll() }
-            return Array(channels.values)
+        stateLock.lock()
+        let wasClosed = isClosed
+        isClosed = true
+        let all = wasClosed ? [] : Array(channels.values)
+        if !wasClosed {
+            channels.removeAll()
+            pendingRequests.removeAll()
+            pendingConnections.removeAll()
         }
+        // Closing the listener frees the name: connecting to it fails as for any unknown name.
+        let closingListener = listener.take()
+        let waiting = Array(handshakes.values)
+        stateLock.unlock()
+        closingListener?.close()
         for channel in all { channel.closeFromServer() }
-        for handshake in handshakes.values { handshake.socket.shutdown() }
+        for handshake in waiting { handshake.socket.shutdown() }
         roleLock.withLock { roleLock.broadcast() }
+    }
+
+    /// Tells every client that was sent this process's section `id` that it was deleted.
+    func notifySectionDeleted(_ id: UInt64) {
+        let all = stateLock.withLock { Array(channels.values) }
+        for channel in all { channel.notifySectionDeleted(id) }
     }
 
     /// Closes one connection from the server's side.
@@ -490,6 +622,9 @@ final class ServerCore: @unchecked Sendable {
             channels[channel.id] = nil
             pendingRequests = pendingRequests.filter { $0.value.channel !== channel }
         }
+        // Its sockets have nothing more to say; left registered, their hang-up would wake every poll.
+        try? events.remove(channel.handshake.socket.fd)
+        try? events.remove(channel.doorbell.fd)
         channel.closeFromServer()
     }
 }

@@ -22,17 +22,27 @@ enum SlotRecord {
         return dataLength
     }
 
-    /// Writes `message` (already validated, with `dataLength` bytes of data) into `slot`.
+    /// The bytes a record takes in its slot, slot header included.
+    static func slotLength(dataLength: Int, attributeLength: Int) -> Int {
+        slotHeaderSize + headerSize + ((dataLength + 7) & ~7) + attributeLength
+    }
+
+    /// Writes `message` (already validated, with `dataLength` bytes of data) into `slot`, then
+    /// the attributes that travel with it; `flags` are ALPC_SLOT_FLAG_* bits.
     static func write(
         _ message: AlpcMessage, dataLength: Int, kind: UInt32, cookie: UInt32,
         clientId: ClientID, messageId: UInt32, callbackId: UInt32,
+        attributes: borrowing OutgoingAttributes = OutgoingAttributes(), flags: UInt32 = 0,
         to slot: UnsafeMutableRawPointer
     ) {
         let padded = (dataLength + 7) & ~7
+        let attributeLength = attributes.encodedLength
         var header = ALPC_SLOT_HEADER()
-        header.RecordLength = UInt32(headerSize + padded)
+        header.RecordLength = UInt32(headerSize + padded + attributeLength)
         header.Kind = UInt16(kind)
+        header.Flags = UInt16(flags)
         header.Cookie = cookie
+        header.AttributeLength = UInt32(attributeLength)
         slot.storeBytes(of: header, as: ALPC_SLOT_HEADER.self)
         let record = slot + slotHeaderSize
         record.copyMemory(from: message.port.start, byteCount: headerSize + dataLength)
@@ -40,6 +50,9 @@ enum SlotRecord {
         view.clientId = clientId
         view.messageId = messageId
         view.callbackId = callbackId
+        if attributeLength > 0 {
+            attributes.write(to: record + headerSize + padded)
+        }
     }
 
     /// A validated description of the record in a slot.
@@ -52,6 +65,18 @@ enum SlotRecord {
         let dataLength: Int
         /// The slot holding it.
         let slot: UnsafeMutableRawPointer
+        /// ALPC_SLOT_FLAG_* bits.
+        let flags: UInt32
+        /// The number of attribute bytes after the padded data.
+        let attributeLength: Int
+
+        /// Whether an attachment packet precedes the record on the control socket.
+        var hasAttachment: Bool { flags & ALPC_SLOT_FLAG_ATTACHMENT != 0 }
+
+        /// The start of the record's attributes in the slot.
+        var attributeArea: UnsafeRawPointer {
+            UnsafeRawPointer(slot + SlotRecord.slotHeaderSize + SlotRecord.headerSize + ((dataLength + 7) & ~7))
+        }
 
         /// The bytes a receive buffer needs: the header and the data.
         var totalLength: Int { SlotRecord.headerSize + dataLength }
@@ -67,10 +92,15 @@ enum SlotRecord {
         else { throw .invalidMessage }
         let port = PortMessage(unsafeStart: slot + slotHeaderSize, capacity: recordLength)
         let dataLength = Int(port.dataLength)
-        guard headerSize + ((dataLength + 7) & ~7) + Int(header.AttributeLength) <= recordLength,
-            headerSize + dataLength <= maxMessageLength
+        let attributeLength = Int(header.AttributeLength)
+        guard attributeLength <= SegmentGeometry.attributeReserve,
+            headerSize + ((dataLength + 7) & ~7) + attributeLength <= recordLength,
+            headerSize + dataLength <= maxMessageLength,
+            UInt32(header.Flags) & ~ALPC_SLOT_FLAG_ATTACHMENT == 0
         else { throw .invalidMessage }
-        return Inbound(kind: kind, cookie: header.Cookie, dataLength: dataLength, slot: slot)
+        return Inbound(
+            kind: kind, cookie: header.Cookie, dataLength: dataLength, slot: slot,
+            flags: UInt32(header.Flags), attributeLength: attributeLength)
     }
 
     /// Copies the record into `message`. When the message's buffer is too small, nothing is

@@ -29,6 +29,10 @@ public final class AlpcMessage {
     /// The message's attribute buffer.
     public let attributes: MessageAttributes
 
+    /// What came with the last message received into this one (descriptors, the indirect
+    /// handle array, the QoS copy, the view's section); released by the next receive.
+    var receivedResources: ReceivedResources?
+
     /// Creates an empty message in a zeroed buffer of `size` bytes, header included.
     ///
     /// - Parameters:

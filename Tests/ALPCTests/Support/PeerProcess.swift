@@ -1,3 +1,4 @@
+import CALPC
 import Testing
 
 #if canImport(Glibc)
@@ -14,6 +15,11 @@ final class PeerProcess {
     private var buffer: [UInt8] = []
     private(set) var lines: [String] = []
     private var reaped = false
+    /// How many lines `nextLine` has looked at.
+    private var nextCursor = 0
+
+    /// Held while a peer is spawned.
+    private static let spawnLock = NSLockLike()
 
     /// The built `alpc-test-peer`, next to the test bundle.
     static var executablePath: String {
@@ -26,6 +32,10 @@ final class PeerProcess {
 
     /// Starts the peer with `arguments`.
     init(_ arguments: [String]) throws {
+        // Peers start one at a time, so that a peer spawned by another test never inherits this
+        // pipe before it is close-on-exec (it would hide this peer's end of output).
+        Self.spawnLock.lock()
+        defer { Self.spawnLock.unlock() }
         var pipeFDs: [Int32] = [0, 0]
         guard pipe(&pipeFDs) == 0 else { throw PeerError.spawn(errno) }
         _ = fcntl(pipeFDs[0], F_SETFD, FD_CLOEXEC)
@@ -37,7 +47,20 @@ final class PeerProcess {
         let argv = ([Self.executablePath] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var child: pid_t = 0
-        let rc = posix_spawn(&child, Self.executablePath, &actions, nil, argv, environ)
+        // The peer starts with no signal blocked and default dispositions, whatever this
+        // thread's mask: its alarm deadline must fire.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        var defaultSignals = sigset_t()
+        sigemptyset(&defaultSignals)
+        for signal in [SIGALRM, SIGTERM, SIGINT, SIGPIPE] { sigaddset(&defaultSignals, signal) }
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let rc = posix_spawn(&child, Self.executablePath, &actions, &attributes, argv, environ)
         close(pipeFDs[1])
         guard rc == 0 else {
             close(pipeFDs[0])
@@ -68,6 +91,29 @@ final class PeerProcess {
             var descriptor = pollfd(fd: output, events: Int16(POLLIN), revents: 0)
             let ready = poll(&descriptor, 1, Int32(min(remaining, 0.2) * 1000))
             if ready > 0 && !readAvailable() && descriptor.revents & Int16(POLLHUP) != 0 {
+                return nil
+            }
+        }
+    }
+
+    /// Waits up to `timeout` seconds for the next line starting with `prefix` after the one
+    /// `nextLine` returned last; returns it, or nil. Unlike `waitForLine`, each call moves on.
+    func nextLine(prefix: String, timeout: Double = 10) -> String? {
+        let deadline = now() + timeout
+        while true {
+            while nextCursor < lines.count {
+                defer { nextCursor += 1 }
+                if lines[nextCursor].hasPrefix(prefix) { return lines[nextCursor] }
+            }
+            let remaining = deadline - now()
+            if remaining <= 0 { return nil }
+            var descriptor = pollfd(fd: output, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&descriptor, 1, Int32(min(remaining, 0.2) * 1000))
+            if ready > 0 && !readAvailable() && descriptor.revents & Int16(POLLHUP) != 0 {
+                while nextCursor < lines.count {
+                    defer { nextCursor += 1 }
+                    if lines[nextCursor].hasPrefix(prefix) { return lines[nextCursor] }
+                }
                 return nil
             }
         }
@@ -146,6 +192,8 @@ private enum PortNameCounter {
 final class NSLockLike: @unchecked Sendable {
     private var mutex = pthread_mutex_t()
     init() { pthread_mutex_init(&mutex, nil) }
+    func lock() { pthread_mutex_lock(&mutex) }
+    func unlock() { pthread_mutex_unlock(&mutex) }
     func withLock<T>(_ body: () -> T) -> T {
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }

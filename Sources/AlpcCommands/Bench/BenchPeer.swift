@@ -1,0 +1,136 @@
+import ALPC
+import ArgumentParser
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension AlpcCommand {
+    /// `alpc bench-peer NAME [--cpu N]`: the other process of `alpc bench` (hidden).
+    struct BenchPeer: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "bench-peer",
+            abstract: "The ALPC echo server that `alpc bench` runs in a separate process.",
+            discussion: """
+                Creates the port, prints "READY <pid>" on standard output, accepts every connection \
+                and answers every request with the received message itself (same data). Counts \
+                datagrams; a request whose data is "done?" is answered with the count in decimal, \
+                which restarts it. A connection request whose data is "max=N" gets connection \
+                messages of at most N bytes (header included), otherwise 0x1000. Exits when its \
+                standard input reaches end of file, on SIGTERM or SIGINT, or when its parent dies.
+                """,
+            shouldDisplay: false
+        )
+
+        @Argument(help: #"The port name, e.g. '\RPC Control\Bench'."#)
+        var name: String
+
+        @Option(help: "Pin the peer to this CPU.")
+        var cpu: Int32?
+
+        func run() throws {
+            if let cpu { try CPUAffinity.pinCurrentThread(to: cpu) }
+            PeerStop.install()
+            let parent = getppid()
+            let server: AlpcServer
+            do {
+                server = try AlpcServer(
+                    portName: name,
+                    attributes: PortAttributes(flags: 0, maxMessageLength: AlpcLimits.maxAllowedMessageLength))
+            } catch {
+                throw failure(error)
+            }
+            print("READY \(getpid())")
+            flushStandardOutput()
+            defer { server.disconnect() }
+            do {
+                try serve(server, stopWhen: { PeerStop.requested || getppid() != parent || standardInputClosed() })
+            } catch {
+                throw failure(error)
+            }
+        }
+
+        /// The receive loop. `stop` runs whenever 100 ms pass without a message.
+        private func serve(_ server: AlpcServer, stopWhen stop: () -> Bool) throws(NTStatus) {
+            let message = AlpcMessage(size: AlpcLimits.maxAllowedMessageLength)
+            var datagrams: UInt64 = 0
+            while true {
+                do {
+                    try server.receive(into: message, timeout: .milliseconds(100))
+                } catch .timeout {
+                    if stop() { return }
+                    continue
+                }
+                switch message.messageType.kind {
+                case .request:
+                    if message.dataLength == PeerProtocol.doneQuery.count && message.data == PeerProtocol.doneQuery {
+                        try message.setData(Array(String(datagrams).utf8))
+                        datagrams = 0
+                    }
+                    do {
+                        try server.send(message)
+                    } catch .portDisconnected, .invalidMessage {
+                        // The client left meanwhile.
+                    }
+                case .datagram:
+                    datagrams &+= 1
+                case .connectionRequest:
+                    var attributes = PortAttributes.accept
+                    attributes.maxMessageLength = PeerProtocol.requestedMaxMessageLength(message.data)
+                        ?? PortAttributes.accept.maxMessageLength
+                    try message.setDataLength(0)
+                    do {
+                        try server.acceptConnection(message, attributes: attributes)
+                    } catch .portDisconnected {
+                        // The client gave up meanwhile.
+                    }
+                default:
+                    // LPC_PORT_CLOSED, LPC_CLIENT_DIED.
+                    if PeerStop.requested { return }
+                }
+            }
+        }
+    }
+}
+
+/// The little protocol between `alpc bench` and its peer.
+enum PeerProtocol {
+    /// The request asking how many datagrams arrived since the last such request.
+    static let doneQuery: [UInt8] = Array("done?".utf8)
+
+    /// Connection data asking for messages of at most `length` bytes, header included.
+    static func connectData(maxMessageLength length: Int) -> [UInt8] {
+        Array("max=\(length)".utf8)
+    }
+
+    /// The maximum message length a connection request asks for, clamped to what ALPC allows.
+    static func requestedMaxMessageLength(_ data: [UInt8]) -> Int? {
+        guard data.starts(with: Array("max=".utf8)),
+            let value = Int(String(decoding: data.dropFirst(4), as: UTF8.self))
+        else { return nil }
+        return min(max(value, PortMessageLayout.headerSize), AlpcLimits.maxAllowedMessageLength)
+    }
+}
+
+/// SIGTERM and SIGINT ask the peer to stop.
+private enum PeerStop {
+    static let flag = Atomic<Bool>(false)
+
+    static var requested: Bool { flag.load(ordering: .relaxed) }
+
+    static func install() {
+        signal(SIGTERM) { _ in PeerStop.flag.store(true, ordering: .relaxed) }
+        signal(SIGINT) { _ in PeerStop.flag.store(true, ordering: .relaxed) }
+    }
+}
+
+/// True when standard input is at end of file (the bench closed its end, or died).
+private func standardInputClosed() -> Bool {
+    var descriptor = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
+    guard poll(&descriptor, 1, 0) > 0 else { return false }
+    if descriptor.revents & Int16(POLLNVAL) != 0 { return true }
+    var buffer = [UInt8](repeating: 0, count: 64)
+    let count = read(STDIN_FILENO, &buffer, buffer.count)
+    return count == 0 || (count < 0 && errno != EINTR && errno != EAGAIN)
+}
