@@ -27,19 +27,19 @@ final class ClientChannel: @unchecked Sendable {
     private let requestRing: RingView
     private let replyRing: RingView
     private let sendLock = ConditionLock()
-    private var producer: RingProducer
-    private var nextCookie: UInt32 = 0
+    @exclusivity(unchecked) private var producer: RingProducer
+    @exclusivity(unchecked) private var nextCookie: UInt32 = 0
     /// The ids of this process's sections the server has been sent (under sendLock).
     private var sentSections: Set<UInt64> = []
     /// The number of the last attachment sent (under sendLock).
     private var attachmentSequence: UInt32 = 0
 
     private let receiveLock = ConditionLock()
-    private var consumer: RingConsumer
-    private var consumerBusy = false
-    private var awaiting: Set<UInt32> = []
-    private var mailbox: [UInt32: Parked] = [:]
-    private var inbox: [Parked] = []
+    @exclusivity(unchecked) private var consumer: RingConsumer
+    @exclusivity(unchecked) private var consumerBusy = false
+    @exclusivity(unchecked) private var awaiting: Set<UInt32> = []
+    @exclusivity(unchecked) private var mailbox: [UInt32: Parked] = [:]
+    @exclusivity(unchecked) private var inbox: [Parked] = []
     /// The number of messages consumed from the reply ring: their context Sequence.
     private var receivedSequence: UInt32 = 0
 

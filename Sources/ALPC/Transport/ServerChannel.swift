@@ -56,15 +56,15 @@ final class ServerChannel: @unchecked Sendable {
     let peerResources = PeerResources()
 
     // Owned by the receiving thread.
-    var consumer: RingConsumer
-    var sequence: UInt32 = 0
-    var closing: Closing?
-    var isHot = false
+    @exclusivity(unchecked) var consumer: RingConsumer
+    @exclusivity(unchecked) var sequence: UInt32 = 0
+    @exclusivity(unchecked) var closing: Closing?
+    @exclusivity(unchecked) var isHot = false
 
     // Shared by senders under sendLock.
     let sendLock = ConditionLock()
-    var producer: RingProducer
-    var overflow: [[UInt8]] = []
+    @exclusivity(unchecked) var producer: RingProducer
+    @exclusivity(unchecked) var overflow: [[UInt8]] = []
     /// The ids of this process's sections the client has been sent.
     var sentSections: Set<UInt64> = []
     /// The number of the last attachment sent to the client.

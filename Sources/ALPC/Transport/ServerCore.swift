@@ -22,18 +22,24 @@ final class ServerCore: @unchecked Sendable {
     private let roleLock = ConditionLock()
     private var receiverBusy = false
 
+    /// How long the receiving thread spins before sleeping: halved when spinning did not pay,
+    /// back to the full budget when it did.
+    @exclusivity(unchecked) private var spinBudget = AdaptiveWait.spinBudgetNanos
+    /// The least the server spins while a client is awake on another CPU.
+    private static let minimumSpinNanos: UInt64 = 8_000
+
     // Owned by the holder of the receive role.
-    private var hot: [ServerChannel] = []
-    private var cursor = 0
-    private var controlQueue: [ControlEvent] = []
+    @exclusivity(unchecked) private var hot: [ServerChannel] = []
+    @exclusivity(unchecked) private var cursor = 0
+    @exclusivity(unchecked) private var controlQueue: [ControlEvent] = []
     private var eventBuffer = EventPoll.Buffer(capacity: 64)
 
     // Shared under stateLock.
     private let stateLock = ConditionLock()
     private var channels: [Int: ServerChannel] = [:]
-    private var pendingRequests: [UInt32: PendingRequest] = [:]
+    @exclusivity(unchecked) private var pendingRequests: [UInt32: PendingRequest] = [:]
     private var pendingConnections: [UInt32: Handshake] = [:]
-    private var nextMessageId: UInt32 = 0
+    @exclusivity(unchecked) private var nextMessageId: UInt32 = 0
     private var nextId = 1
     private var isClosed = false
     /// Accepted sockets whose connection is not yet accepted or refused, by id.
@@ -41,9 +47,17 @@ final class ServerCore: @unchecked Sendable {
     /// The listening socket, which holds the port's name until the port closes.
     private var listener: ControlListener?
     /// The kernel credentials of the senders of the most recent messages, by MessageId.
-    private var senders: [UInt32: PeerCredentials] = [:]
-    private var senderOrder: [UInt32] = []
-    private var senderCursor = 0
+    /// Direct-mapped by MessageId: MessageIds are consecutive, so the last
+    /// `rememberedSenders` messages occupy distinct entries, with no hashing per message.
+    @exclusivity(unchecked) private var senders = [RememberedSender](
+        repeating: RememberedSender(messageId: 0, peer: PeerCredentials(pid: 0, uid: 0, gid: 0)),
+        count: ServerCore.rememberedSenders)
+
+    /// The sender of one recent message.
+    private struct RememberedSender {
+        var messageId: UInt32
+        var peer: PeerCredentials
+    }
     /// How many recent messages ``senderCredentials(messageId:)`` remembers.
     static let rememberedSenders = 4096
 
@@ -92,17 +106,29 @@ final class ServerCore: @unchecked Sendable {
         var spinStart: UInt64 = 0
         while true {
             if try deliverControlEvent(into: message) { return }
-            if try deliverFromHotRing(into: message) { return }
+            if try deliverFromHotRing(into: message) {
+                // Found while spinning: spinning pays now, so allow the full budget next time.
+                if spinStart != 0 { spinBudget = AdaptiveWait.spinBudgetNanos }
+                return
+            }
             emptyRounds &+= 1
             if hot.isEmpty || emptyRounds & 255 == 0 {
                 if try pollEvents(timeoutNanos: 0) { emptyRounds = 0; continue }
             }
+            if emptyRounds & 15 != 0 && spinStart != 0 {
+                alpc_cpu_relax()
+                continue
+            }
             if shouldSpin() {
-                if spinStart == 0 { spinStart = alpc_now_ns() }
-                if alpc_now_ns() &- spinStart < AdaptiveWait.spinBudgetNanos {
+                let now = alpc_now_ns()
+                if spinStart == 0 { spinStart = now }
+                if now &- spinStart < spinBudget {
                     alpc_cpu_relax()
                     continue
                 }
+                // Spinning did not pay this time: spin less next time, down to a floor that
+                // still catches a client's next request sent right after its reply.
+                spinBudget = max(spinBudget / 2, Self.minimumSpinNanos)
             }
             // Nothing moves: ask hot clients to ring, re-check, then sleep in epoll.
             if try goColdAndRecheck() { spinStart = 0; continue }
@@ -134,12 +160,13 @@ final class ServerCore: @unchecked Sendable {
         }
     }
 
-    /// True while some hot connection's client runs on another CPU, so spinning may pay.
+    /// True while some hot connection's client is awake on another CPU, so spinning may pay.
+    /// (A client that sleeps waits for something from us; it sends nothing meanwhile.)
     private func shouldSpin() -> Bool {
         let me = AdaptiveWait.currentCpuWord
         for channel in hot {
             let peer = channel.replyRing.consumerCpu.pointee.load(ordering: .relaxed)
-            if peer != 0 && peer != me { return true }
+            if peer & AdaptiveWait.asleepBit == 0 && AdaptiveWait.peerIsElsewhere(peer, me: me) { return true }
         }
         return false
     }
@@ -148,9 +175,10 @@ final class ServerCore: @unchecked Sendable {
     /// of the client's publish-then-check). True when a ring had a record after all.
     private func goColdAndRecheck() throws(NTStatus) -> Bool {
         var found = false
+        let asleep = AdaptiveWait.currentCpuWord | AdaptiveWait.asleepBit
         for channel in hot {
             channel.requestRing.consumerSleeping.pointee.store(1, ordering: .sequentiallyConsistent)
-            channel.requestRing.consumerCpu.pointee.store(0, ordering: .relaxed)
+            channel.requestRing.consumerCpu.pointee.store(asleep, ordering: .relaxed)
         }
         for channel in hot where channel.consumer.hasRecord || channel.closing != nil {
             found = true
@@ -252,21 +280,15 @@ final class ServerCore: @unchecked Sendable {
 
     /// Remembers who sent message `id`, forgetting the oldest beyond ``rememberedSenders``.
     private func rememberSenderLocked(_ id: UInt32, _ peer: PeerCredentials) {
-        if senderOrder.count < Self.rememberedSenders {
-            senderOrder.append(id)
-        } else {
-            senders[senderOrder[senderCursor]] = nil
-            senderOrder[senderCursor] = id
-            senderCursor = (senderCursor + 1) % Self.rememberedSenders
-        }
-        senders[id] = peer
+        senders[Int(id) & (Self.rememberedSenders - 1)] = RememberedSender(messageId: id, peer: peer)
     }
 
     /// The kernel credentials of the process that sent message `messageId`: a pending
     /// connection request, or one of the last ``rememberedSenders`` messages received.
     func senderCredentials(messageId: UInt32) throws(NTStatus) -> PeerCredentials {
         try stateLock.withLock { () throws(NTStatus) -> PeerCredentials in
-            if let peer = senders[messageId] { return peer }
+            let remembered = senders[Int(messageId) & (Self.rememberedSenders - 1)]
+            if messageId != 0 && remembered.messageId == messageId { return remembered.peer }
             if let handshake = pendingConnections[messageId] { return handshake.peer }
             throw .invalidMessage
         }
@@ -336,8 +358,9 @@ final class ServerCore: @unchecked Sendable {
                     progress = true
                 }
             case .doorbell:
+                // Doorbells are edge-triggered: each ring is one event, and the counter need not
+                // be drained (it cannot overflow in practice: 2^64 - 2 rings).
                 if let channel = stateLock.withLock({ channels[id] }) {
-                    channel.doorbell.drain()
                     channel.flushOverflow()
                     if channel.closing == nil { markHot(channel) }
                     progress = true
@@ -509,7 +532,7 @@ final class ServerCore: @unchecked Sendable {
         try? events.remove(handshake.socket.fd)
         do {
             try events.add(handshake.socket.fd, token: Self.token(.control, channel.id))
-            try events.add(channel.doorbell.fd, token: Self.token(.doorbell, channel.id))
+            try events.add(channel.doorbell.fd, token: Self.token(.doorbell, channel.id), events: [.readable, .edgeTriggered])
         } catch {
             channel.closeFromServer()
             stateLock.withLock { channels[channel.id] = nil }
