@@ -9,21 +9,39 @@ final class AlpcRoundTrips {
     enum Method {
         /// In the message itself: the data follows the PORT_MESSAGE (at most 65495 bytes).
         case inlineMessage
-        // To measure payloads above 64 KiB, add `case viewAttribute` (the data in a section
-        // view, the peer echoing the view), return it from `method(forPayload:)`, and write
-        // `viewRoundTrips` beside `inlineRoundTrips`.
+        /// Zero copy, in a view of a port section created once: each round trip writes an
+        /// 8-byte header into the view and sends a small message whose view attribute names it;
+        /// the peer reads the view in place and answers with what it read.
+        case viewAttribute
     }
 
-    /// How `payload` bytes travel, or nil when the bench cannot measure ALPC at that size yet.
+    /// The data bytes of the message that carries a view (the view holds the payload).
+    static let viewMessageData = 64
+
+    /// The largest payload the bench sends in a view (one section per payload size).
+    static let maxViewPayload = 64 << 20
+
+    /// How `payload` bytes travel, or nil when the bench cannot measure ALPC at that size.
     static func method(forPayload payload: Int) -> Method? {
         if payload <= AlpcLimits.maxDataLength { return .inlineMessage }
+        if payload <= maxViewPayload { return .viewAttribute }
         return nil
     }
 
     /// Why ALPC is not measured at `payload` bytes, for the table's footer.
     static func notMeasuredReason(payload: Int) -> String {
         "alpc \(ByteCount(payload)) round trips: not measured: ALPC messages carry at most "
-            + "\(AlpcLimits.maxDataLength) data bytes, and the view-attribute path is not built yet."
+            + "\(AlpcLimits.maxDataLength) data bytes, and the bench sends views of at most \(ByteCount(maxViewPayload))."
+    }
+
+    /// How `payload` bytes travel, for the table's footer; nil for inline messages.
+    static func methodNote(payload: Int) -> String? {
+        guard method(forPayload: payload) == .viewAttribute else { return nil }
+        return "alpc \(ByteCount(payload)) round trips: zero copy through a VIEW attribute. One port section and "
+            + "view of \(ByteCount(payload)) are created once (not timed); each round trip writes the iteration "
+            + "number (first 8 bytes) and a stamp (last byte) into the view and sends a \(viewMessageData)-byte "
+            + "message with the view attribute; the peer reads the view in place and replies with the iteration, "
+            + "the view size and the stamp (view attribute cleared). The baselines copy the whole payload."
     }
 
     /// The longest any one ALPC call may wait (the watchdog bounds a whole batch too).
@@ -32,6 +50,9 @@ final class AlpcRoundTrips {
     let portName: String
     let client: AlpcClient
     private var messages: [Int: (request: AlpcMessage, reply: AlpcMessage)] = [:]
+    /// Per view payload: its section and view (created once), the request naming the view and
+    /// the message the reply is received into.
+    private var views: [Int: (section: AlpcSection, view: DataView, request: AlpcMessage, reply: AlpcMessage)] = [:]
     private let doneQuery: AlpcMessage
     private let doneReply: AlpcMessage
 
@@ -58,6 +79,37 @@ final class AlpcRoundTrips {
         for payload in inline {
             messages[payload] = (Self.message(payload: payload), Self.message(payload: payload))
         }
+        for payload in payloads where Self.method(forPayload: payload) == .viewAttribute {
+            views[payload] = try Self.viewSetup(client: client, payload: payload)
+        }
+    }
+
+    /// Creates a section and a view of `payload` bytes, fills the view with a pattern (so its
+    /// pages are present before timing), and builds the request that carries the view.
+    private static func viewSetup(
+        client: AlpcClient, payload: Int
+    ) throws(BenchError) -> (section: AlpcSection, view: DataView, request: AlpcMessage, reply: AlpcMessage) {
+        let section: AlpcSection
+        let view: DataView
+        do {
+            section = try client.createPortSection(size: payload)
+            view = try client.createSectionView(section, size: payload)
+        } catch {
+            throw .alpc(what: "creating a \(ByteCount(payload)) port section and view", status: error)
+        }
+        let bytes = view.bytes
+        guard bytes.count == payload, bytes.baseAddress != nil else {
+            throw .peer("the \(ByteCount(payload)) view has \(bytes.count) bytes")
+        }
+        for index in 0..<bytes.count { bytes[index] = UInt8(truncatingIfNeeded: index &* 37 &+ 11) }
+        let request = message(payload: viewMessageData)
+        guard let attribute = request.viewAttribute else {
+            throw .peer("the request message has no view attribute blob")
+        }
+        attribute.set(view)
+        request.validAttributes = .view
+        let reply = AlpcMessage(size: PortMessageLayout.headerSize + viewMessageData)
+        return (section, view, request, reply)
     }
 
     /// A message of `payload` data bytes with a recognisable pattern.
@@ -82,7 +134,62 @@ final class AlpcRoundTrips {
         case .inlineMessage:
             return try inlineRoundTrips(
                 payload: payload, warmup: warmup, idleGapNanos: idleGapNanos, deadline: deadline, into: samples)
+        case .viewAttribute:
+            return try viewRoundTrips(
+                payload: payload, warmup: warmup, idleGapNanos: idleGapNanos, deadline: deadline, into: samples)
         }
+    }
+
+    /// Round trips with the data in a section view: the request carries only the view
+    /// attribute and `viewMessageData` bytes; the peer reads the view in place and replies
+    /// with the iteration number it read, the view's size and its last byte.
+    private func viewRoundTrips(
+        payload: Int, warmup: Int, idleGapNanos: UInt64, deadline: UInt64, into samples: UnsafeMutableBufferPointer<UInt64>
+    ) throws(BenchError) -> Int {
+        guard let (_, view, request, reply) = views[payload], let base = view.bytes.baseAddress else {
+            preconditionFailure("no view for \(payload) bytes")
+        }
+        let client = self.client
+        let timeout = Self.callTimeout
+        let lastOffset = view.viewSize - 1
+        let total = warmup + samples.count
+        var index = 0
+        while index < total {
+            // The header: the iteration number in the first 8 bytes and a stamp in the last
+            // byte. The rest of the payload is not touched: ALPC does not copy it.
+            let iteration = UInt64(index)
+            let stamp = UInt8(truncatingIfNeeded: index &* 131 &+ 7)
+            base.storeBytes(of: iteration.littleEndian, as: UInt64.self)
+            base.storeBytes(of: stamp, toByteOffset: lastOffset, as: UInt8.self)
+            request.validAttributes = .view
+            if index >= warmup && idleGapNanos > 0 { BenchClock.sleep(nanoseconds: idleGapNanos) }
+            let start = BenchClock.now()
+            do {
+                try client.sendReceive(request, receiveInto: reply, timeout: timeout)
+            } catch {
+                throw .alpc(what: "alpc \(ByteCount(payload)) view round trip", status: error)
+            }
+            let end = BenchClock.now()
+            if index >= warmup { samples[index - warmup] = end &- start }
+            let data = reply.port.data
+            guard data.count >= PeerProtocol.viewReplyLength else {
+                throw .wrongReply(
+                    what: "alpc \(ByteCount(payload)) view round trip",
+                    detail: "\(data.count) reply bytes, at least \(PeerProtocol.viewReplyLength) expected")
+            }
+            let seen = UInt64(littleEndian: data.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+            let seenSize = UInt64(littleEndian: data.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            let seenStamp = data[16]
+            guard seen == iteration, seenSize == UInt64(payload), seenStamp == stamp else {
+                throw .wrongReply(
+                    what: "alpc \(ByteCount(payload)) view round trip",
+                    detail: "the peer read iteration \(seen), \(seenSize) bytes, last byte \(seenStamp); "
+                        + "expected \(iteration), \(payload), \(stamp)")
+            }
+            index &+= 1
+            if index & 255 == 0 && BenchClock.now() > deadline { break }
+        }
+        return max(0, index - warmup)
     }
 
     /// Round trips with the data inside the message; the peer sends the request back.

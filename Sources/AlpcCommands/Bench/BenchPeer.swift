@@ -14,7 +14,10 @@ extension AlpcCommand {
             abstract: "The ALPC echo server that `alpc bench` runs in a separate process.",
             discussion: """
                 Creates the port, prints "READY <pid>" on standard output, accepts every connection \
-                and answers every request with the received message itself (same data). Counts \
+                and answers every request with the received message itself (same data). A request \
+                with a view attribute is answered with what the peer read in the view, in place: \
+                its first 8 bytes, its size (8 bytes) and its last byte; the reply's view and handle \
+                attributes are cleared. Counts \
                 datagrams; a request whose data is "done?" is answered with the count in decimal, \
                 which restarts it. A connection request whose data is "max=N" gets connection \
                 messages of at most N bytes (header included), otherwise 0x1000. Exits when its \
@@ -64,7 +67,9 @@ extension AlpcCommand {
                 }
                 switch message.messageType.kind {
                 case .request:
-                    if message.dataLength == PeerProtocol.doneQuery.count && message.data == PeerProtocol.doneQuery {
+                    if message.validAttributes.contains(.view) {
+                        try PeerProtocol.answerView(message)
+                    } else if message.dataLength == PeerProtocol.doneQuery.count && message.data == PeerProtocol.doneQuery {
                         try message.setData(Array(String(datagrams).utf8))
                         datagrams = 0
                     }
@@ -102,6 +107,31 @@ enum PeerProtocol {
     /// Connection data asking for messages of at most `length` bytes, header included.
     static func connectData(maxMessageLength length: Int) -> [UInt8] {
         Array("max=\(length)".utf8)
+    }
+
+    /// The data bytes of the answer to a view request: the view's first 8 bytes, its size
+    /// (8 bytes, little endian) and its last byte.
+    static let viewReplyLength = 17
+
+    /// Turns `message`, a request with a valid view attribute, into its answer: reads the view
+    /// in place (its first 8 bytes and its last byte, nothing copied), writes them and the
+    /// view's size into the data, and clears the view and handle attributes (the view is not
+    /// sent back). A view the peer cannot read is answered with zeros.
+    static func answerView(_ message: AlpcMessage) throws(NTStatus) {
+        var first: UInt64 = 0
+        var size: UInt64 = 0
+        var last: UInt8 = 0
+        if let bytes = message.viewAttribute?.bytes, bytes.count >= 8 {
+            first = bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self)
+            size = UInt64(bytes.count)
+            last = bytes[bytes.count - 1]
+        }
+        message.validAttributes.subtract([.view, .handle])
+        if message.dataLength < viewReplyLength { try message.setDataLength(viewReplyLength) }
+        let data = message.port.data
+        data.storeBytes(of: first, toByteOffset: 0, as: UInt64.self)
+        data.storeBytes(of: size.littleEndian, toByteOffset: 8, as: UInt64.self)
+        data[16] = last
     }
 
     /// The maximum message length a connection request asks for, clamped to what ALPC allows.

@@ -54,6 +54,7 @@ final class BenchRun {
         for payload in plan.payloads {
             if AlpcRoundTrips.method(forPayload: payload) != nil {
                 add(.alpc, .roundtrip, payload, iterations: 200)
+                if let note = AlpcRoundTrips.methodNote(payload: payload) { notes.append(note) }
             } else {
                 notes.append(AlpcRoundTrips.notMeasuredReason(payload: payload))
             }
