@@ -82,6 +82,18 @@ let benchmarks: @Sendable () -> Void = {
     } setup: {
         try EchoPeer()
     }
+
+    Benchmark("RoundTrip.crossProcess.inPlace.64B") { benchmark, peer in
+        for _ in benchmark.scaledIterations {
+            let length = try peer.client.sendReceive(
+                dataLength: 64, timeout: .seconds(5),
+                fill: { $0.initializeMemory(as: UInt8.self, repeating: 3) },
+                reply: { $0.dataLength })
+            blackHole(length)
+        }
+    } setup: {
+        try EchoPeer()
+    }
 }
 
 /// A server and a client connected to it, both in this process.

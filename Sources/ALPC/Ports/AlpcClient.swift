@@ -156,6 +156,83 @@ public final class AlpcClient: @unchecked Sendable {
         try sendReceive(Array(text.utf8), timeout: timeout)
     }
 
+    // MARK: In place
+
+    /// Sends a request whose data `fill` writes in place, and lends its reply in place to
+    /// `reply`: neither message is copied.
+    ///
+    /// `fill` receives exactly `dataLength` writable bytes: the request's data in the
+    /// connection's shared memory. `reply` receives the reply (Type `LPC_REPLY`, the MessageId
+    /// the server saw) before its memory is reused, and its result is returned. Neither
+    /// message carries attributes: use ``sendReceive(_:receiveInto:flags:timeout:)`` for them.
+    /// Neither closure may keep the memory it is given.
+    ///
+    /// - Parameters:
+    ///   - dataLength: the request's data length, at most ``maxMessageLength`` less the 0x28-byte header.
+    ///   - timeout: how long to wait for room and for the reply; nil waits without limit.
+    ///   - fill: writes the request's data. When it throws, nothing is sent and its error is rethrown.
+    ///   - reply: reads the reply. When it throws, the reply is consumed and its error is rethrown.
+    /// - Throws: `.portMessageTooLong` when the message exceeds the connection's maximum and
+    ///   `.invalidParameter` for a negative length (nothing is sent), `.timeout`,
+    ///   `.portDisconnected` when the server is gone, or the closures' errors.
+    public func sendReceive<Result>(
+        dataLength: Int, timeout: Duration? = nil,
+        fill: (UnsafeMutableRawBufferPointer) throws(NTStatus) -> Void,
+        reply: (ReceivedMessage) throws(NTStatus) -> Result
+    ) throws(NTStatus) -> Result {
+        let deadline = AdaptiveWait.deadline(after: timeout)
+        let cookie = try channel.send(
+            dataLength: dataLength, kind: ALPC_RECORD_REQUEST, awaitReply: true, deadline: deadline, fill: fill)
+        return try Self.lend(reply) { (sink: inout LendingSink<Result>) throws(NTStatus) in
+            try channel.receive(cookie: cookie, into: &sink, deadline: deadline)
+        }
+    }
+
+    /// Sends a message without waiting, its data written in place by `fill` (see
+    /// ``send(_:flags:)``): with no flags an asynchronous request whose reply arrives at
+    /// ``receive(timeout:_:)``, with `.releaseMessage` a datagram. The message carries no attributes.
+    ///
+    /// - Parameters:
+    ///   - dataLength: the data length, at most ``maxMessageLength`` less the 0x28-byte header.
+    ///   - flags: `.releaseMessage` for a datagram.
+    ///   - fill: writes exactly `dataLength` bytes of data in place. When it throws, nothing is
+    ///     sent and its error is rethrown.
+    /// - Throws: `.portMessageTooLong`, `.invalidParameter` for a negative length,
+    ///   `.portDisconnected` when the server is gone, or `fill`'s error.
+    public func send(
+        dataLength: Int, flags: MessageFlags = [], fill: (UnsafeMutableRawBufferPointer) throws(NTStatus) -> Void
+    ) throws(NTStatus) {
+        let kind = flags.contains(.releaseMessage) ? ALPC_RECORD_DATAGRAM : ALPC_RECORD_ASYNC_REQUEST
+        _ = try channel.send(dataLength: dataLength, kind: kind, awaitReply: false, deadline: nil, fill: fill)
+    }
+
+    /// Lends the next message nobody else waits for (a reply to an asynchronous request, or a
+    /// datagram) to `body` in place, and returns its result. The message carries no
+    /// attributes; a message that had some loses them (use ``receive(into:timeout:)`` for them).
+    ///
+    /// - Throws: `.timeout`, `.portDisconnected`, or `body`'s error (the message is consumed).
+    public func receive<Result>(
+        timeout: Duration? = nil, _ body: (ReceivedMessage) throws(NTStatus) -> Result
+    ) throws(NTStatus) -> Result {
+        let deadline = AdaptiveWait.deadline(after: timeout)
+        return try Self.lend(body) { (sink: inout LendingSink<Result>) throws(NTStatus) in
+            try channel.receive(cookie: 0, into: &sink, deadline: deadline)
+        }
+    }
+
+    /// Runs `receive` with a sink lending its message to `body`, and returns `body`'s result.
+    static func lend<Result>(
+        _ body: (ReceivedMessage) throws(NTStatus) -> Result,
+        _ receive: (inout LendingSink<Result>) throws(NTStatus) -> Void
+    ) throws(NTStatus) -> Result {
+        try withoutActuallyEscaping(body) { (escapable) throws(NTStatus) -> Result in
+            var sink = LendingSink(escapable)
+            try receive(&sink)
+            guard let result = sink.result else { throw .unsuccessful }
+            return result
+        }
+    }
+
     /// Disconnects; the server receives `LPC_PORT_CLOSED` and every later call fails with
     /// `STATUS_PORT_DISCONNECTED`.
     public func disconnect() {

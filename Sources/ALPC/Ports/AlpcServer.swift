@@ -112,6 +112,52 @@ public final class AlpcServer: @unchecked Sendable {
         try core.reply(message)
     }
 
+    /// Lends the next message from any client to `body` in place, without copying it, and
+    /// returns `body`'s result.
+    ///
+    /// The message has the Type, MessageId and ClientId ``receive(into:timeout:)`` would give
+    /// it, and the server's bookkeeping is the same: a request can be answered (also from
+    /// inside `body`) with ``reply(to:dataLength:fill:)`` or ``send(_:flags:)``, and
+    /// ``senderCredentials(messageId:)`` knows its sender. Connection requests and lifecycle
+    /// messages are lent the same way. Attributes are not delivered: a message that carries
+    /// some loses them (use ``receive(into:timeout:)`` for them). `body` must not call
+    /// `receive` on this server, and must not keep the message.
+    ///
+    /// - Parameters:
+    ///   - timeout: how long to wait; nil waits until a message arrives.
+    ///   - body: reads the message. When it throws, the message is consumed and its error rethrown.
+    /// - Throws: `.timeout` when the time runs out, `.portDisconnected` when the port is closed,
+    ///   or `body`'s error.
+    public func receive<Result>(
+        timeout: Duration? = nil, _ body: (ReceivedMessage) throws(NTStatus) -> Result
+    ) throws(NTStatus) -> Result {
+        let deadline = AdaptiveWait.deadline(after: timeout)
+        return try AlpcClient.lend(body) { (sink: inout LendingSink<Result>) throws(NTStatus) in
+            try core.receive(into: &sink, deadline: deadline)
+        }
+    }
+
+    /// Replies to the request `messageId` with `dataLength` bytes of data that `fill` writes in
+    /// place, in the client's shared memory (or, when the client's reply ring is full, in the
+    /// copy kept until it frees a slot). The reply carries no attributes: use
+    /// ``send(_:flags:)`` for them.
+    ///
+    /// - Parameters:
+    ///   - messageId: the MessageId of a received request that waits for its reply.
+    ///   - dataLength: the reply's data length, at most the connection's maximum message
+    ///     length less the 0x28-byte header.
+    ///   - fill: writes exactly `dataLength` bytes. When it throws, nothing is sent, the
+    ///     request stays answerable and the error is rethrown.
+    /// - Throws: `.invalidParameter` for MessageId 0 or a negative length, `.invalidMessage`
+    ///   when no request with that MessageId waits for a reply, `.portMessageTooLong` when the
+    ///   reply exceeds the connection's maximum (the request stays answerable),
+    ///   `.portDisconnected` when the client is gone, or `fill`'s error.
+    public func reply(
+        to messageId: UInt32, dataLength: Int, fill: (UnsafeMutableRawBufferPointer) throws(NTStatus) -> Void
+    ) throws(NTStatus) {
+        try core.reply(to: messageId, dataLength: dataLength, fill: fill)
+    }
+
     /// Replies with `reply`, then receives the next message (the classic server loop).
     @discardableResult
     public func sendReceive(_ reply: AlpcMessage, receiveInto message: AlpcMessage? = nil, timeout: Duration? = nil) throws(NTStatus) -> AlpcMessage {

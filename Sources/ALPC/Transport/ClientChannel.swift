@@ -85,6 +85,58 @@ final class ClientChannel: @unchecked Sendable {
     func send(_ message: AlpcMessage, kind: UInt32, awaitReply: Bool, deadline: UInt64?) throws(NTStatus) -> UInt32 {
         let dataLength = try SlotRecord.validateOutgoing(message, maxMessageLength: geometry.maxMessageLength)
         let attributes = try OutgoingAttributes.prepare(message, policy: policy)
+        let cookie = try publish(kind: kind, awaitReply: awaitReply, deadline: deadline) {
+            (slot, cookie, clientId) throws(NTStatus) in
+            var slotFlags: UInt32 = 0
+            do throws(NTStatus) {
+                if try attributes.sendControl(
+                    on: control, sentSections: &sentSections, sequence: &attachmentSequence,
+                    timeout: Self.remaining(until: deadline))
+                {
+                    slotFlags = ALPC_SLOT_FLAG_ATTACHMENT
+                }
+            } catch {
+                // Packets may have gone without their record: the connection cannot be trusted.
+                markClosed(.portDisconnected)
+                throw error == .timeout ? .timeout : .portDisconnected
+            }
+            SlotRecord.write(
+                message, dataLength: dataLength, kind: kind, cookie: cookie,
+                clientId: clientId, messageId: 0, callbackId: 0,
+                attributes: attributes, flags: slotFlags, to: slot)
+        }
+        attributes.finish()
+        return cookie
+    }
+
+    /// Puts a record of `kind` with `dataLength` bytes of data and no attributes on the request
+    /// ring, waiting for room until `deadline`; `fill` writes the data in the slot. When `fill`
+    /// throws, nothing is published.
+    ///
+    /// - Returns: the cookie the reply will carry (0 for a datagram).
+    func send(
+        dataLength: Int, kind: UInt32, awaitReply: Bool, deadline: UInt64?,
+        fill: (UnsafeMutableRawBufferPointer) throws(NTStatus) -> Void
+    ) throws(NTStatus) -> UInt32 {
+        try SlotRecord.validateOutgoing(dataLength: dataLength, maxMessageLength: geometry.maxMessageLength)
+        return try publish(kind: kind, awaitReply: awaitReply, deadline: deadline) {
+            (slot, cookie, clientId) throws(NTStatus) in
+            try SlotRecord.write(
+                dataLength: dataLength, kind: kind, cookie: cookie, clientId: clientId, messageId: 0, callbackId: 0,
+                to: slot, fill: fill)
+        }
+    }
+
+    /// Reserves a slot on the request ring (waiting for room until `deadline`), has `write`
+    /// fill it with the record, the record's cookie and the sender's ClientId, then publishes
+    /// it. Runs under the send lock. When `write` throws, nothing is published and the cookie
+    /// is not awaited.
+    ///
+    /// - Returns: the cookie the reply will carry (0 for a datagram).
+    private func publish(
+        kind: UInt32, awaitReply: Bool, deadline: UInt64?,
+        write: (UnsafeMutableRawPointer, UInt32, ClientID) throws(NTStatus) -> Void
+    ) throws(NTStatus) -> UInt32 {
         try checkOpen()
         let clientId = ClientID(process: UInt64(alpc_getpid()), thread: UInt64(alpc_gettid()))
         sendLock.lock()
@@ -96,10 +148,10 @@ final class ClientChannel: @unchecked Sendable {
             cookie = nextCookie
             if awaitReply { receiveLock.withLock { _ = awaiting.insert(cookie) } }
         }
-        var slot: UnsafeMutableRawPointer?
-        do {
-            slot = try producer.reserve()
-            if slot == nil {
+        let slot: UnsafeMutableRawPointer
+        do throws(NTStatus) {
+            var reserved = try producer.reserve()
+            if reserved == nil {
                 try AdaptiveWait.wait(
                     futexWord: requestRing.headAddress,
                     sleepingFlag: requestRing.producerSleeping,
@@ -109,34 +161,22 @@ final class ClientChannel: @unchecked Sendable {
                     poll: { () throws(NTStatus) -> Bool in try producer.reserve() != nil },
                     liveness: checkAlive
                 )
-                slot = try producer.reserve()
+                reserved = try producer.reserve()
             }
+            guard let reserved else { throw NTStatus.unsuccessful }
+            slot = reserved
         } catch {
             if awaitReply { receiveLock.withLock { _ = awaiting.remove(cookie) } }
             if error == .invalidMessage { markClosed(.portDisconnected) }
             throw error
         }
-        guard let slot else { throw .unsuccessful }
-        var slotFlags: UInt32 = 0
         do {
-            if try attributes.sendControl(
-                on: control, sentSections: &sentSections, sequence: &attachmentSequence,
-                timeout: Self.remaining(until: deadline))
-            {
-                slotFlags = ALPC_SLOT_FLAG_ATTACHMENT
-            }
+            try write(slot, cookie, clientId)
         } catch {
             if awaitReply { receiveLock.withLock { _ = awaiting.remove(cookie) } }
-            // Packets may have gone without their record: the connection cannot be trusted.
-            markClosed(.portDisconnected)
-            throw error == .timeout ? .timeout : .portDisconnected
+            throw error
         }
-        SlotRecord.write(
-            message, dataLength: dataLength, kind: kind, cookie: cookie,
-            clientId: clientId, messageId: 0, callbackId: 0,
-            attributes: attributes, flags: slotFlags, to: slot)
         if producer.publish() { doorbell.ring() }
-        attributes.finish()
         return cookie
     }
 
@@ -162,23 +202,25 @@ final class ClientChannel: @unchecked Sendable {
     /// Receives the reply carrying `cookie` into `message`, or with cookie 0 the next message
     /// nobody else waits for, until `deadline`.
     func receive(cookie: UInt32, into message: AlpcMessage, deadline: UInt64?) throws(NTStatus) {
+        var sink = CopyingSink(message: message)
+        try receive(cookie: cookie, into: &sink, deadline: deadline)
+    }
+
+    /// Receives the reply carrying `cookie` into `sink`, or with cookie 0 the next message
+    /// nobody else waits for, until `deadline`.
+    func receive<Sink: MessageSink>(cookie: UInt32, into sink: inout Sink, deadline: UInt64?) throws(NTStatus) {
         receiveLock.lock()
         defer { receiveLock.unlock() }
         while true {
             if cookie != 0, let parked = mailbox.removeValue(forKey: cookie) {
                 awaiting.remove(cookie)
-                do {
-                    try deliver(parked: parked, into: message)
-                } catch {
-                    // Too big for the buffer: it stays queued for the next receive.
-                    inbox.append(parked)
-                    throw error
-                }
+                // Not loaded (too big for the buffer): it stays queued for the next receive.
+                try deliver(parked: parked, into: &sink, requeue: { inbox.append($0) })
                 return
             }
-            if cookie == 0, let parked = inbox.first {
-                try deliver(parked: parked, into: message)
-                inbox.removeFirst()
+            if cookie == 0, !inbox.isEmpty {
+                let parked = inbox.removeFirst()
+                try deliver(parked: parked, into: &sink, requeue: { inbox.insert($0, at: 0) })
                 return
             }
             let status = closedStatus.load(ordering: .acquiring)
@@ -197,7 +239,7 @@ final class ClientChannel: @unchecked Sendable {
             receiveLock.unlock()
             let outcome: Result<Bool, NTStatus>
             do throws(NTStatus) {
-                outcome = .success(try pump(cookie: cookie, into: message, deadline: deadline))
+                outcome = .success(try pump(cookie: cookie, into: &sink, deadline: deadline))
             } catch {
                 outcome = .failure(error)
             }
@@ -221,7 +263,7 @@ final class ClientChannel: @unchecked Sendable {
 
     /// Consumes the reply ring until a record for the caller arrives (true, delivered into
     /// `message`) or one for somebody else was parked (false). Runs holding the consumer role.
-    private func pump(cookie: UInt32, into message: AlpcMessage, deadline: UInt64?) throws(NTStatus) -> Bool {
+    private func pump<Sink: MessageSink>(cookie: UInt32, into sink: inout Sink, deadline: UInt64?) throws(NTStatus) -> Bool {
         var slot: UnsafeMutableRawPointer?
         do {
             try AdaptiveWait.wait(
@@ -267,19 +309,23 @@ final class ClientChannel: @unchecked Sendable {
             mine = !(isReply && receiveLock.withLock { awaiting.contains(record.cookie) })
         }
         if mine {
-            try SlotRecord.copy(record, into: message)
+            // Too big for the buffer: the record stays on the ring.
+            try sink.load(from: UnsafeRawPointer(slot + SlotRecord.slotHeaderSize), dataLength: record.dataLength)
             if record.hasAttachment { peerResources.removeFirstAttachment() }
-            stampDelivery(of: record, on: message.port)
             receivedSequence &+= 1
-            InboundAttributes.install(
-                inbound, into: message, context: ContextStamp(portContext: 0, sequence: receivedSequence),
-                sender: serverCredentials)
+            // The slot is released whatever the receiver does with the message.
+            let delivered = Result { () throws(NTStatus) in
+                try sink.deliver(
+                    deliveryStamp(of: record), attributes: inbound,
+                    context: ContextStamp(portContext: 0, sequence: receivedSequence), sender: serverCredentials)
+            }
             releaseSlot()
+            try delivered.get()
             return true
         }
         var bytes = SlotRecord.bytes(of: record)
         bytes.withUnsafeMutableBytes { raw in
-            stampDelivery(of: record, on: PortMessage(unsafeStart: raw.baseAddress!, capacity: raw.count))
+            deliveryStamp(of: record).apply(to: PortMessage(unsafeStart: raw.baseAddress!, capacity: raw.count))
         }
         if record.hasAttachment { peerResources.removeFirstAttachment() }
         receivedSequence &+= 1
@@ -295,21 +341,34 @@ final class ClientChannel: @unchecked Sendable {
         return false
     }
 
-    /// Sets what the receiver of a server message sees: its Type and the server's ClientId.
-    private func stampDelivery(of record: SlotRecord.Inbound, on port: PortMessage) {
-        port.type = UInt16(record.kind == ALPC_RECORD_REPLY ? LPC_REPLY : LPC_DATAGRAM)
-        port.clientId = ClientID(process: UInt64(serverPid), thread: port.clientId.thread)
+    /// What the receiver of a server message sees: its Type and the server's ClientId.
+    private func deliveryStamp(of record: SlotRecord.Inbound) -> DeliveryStamp {
+        DeliveryStamp(type: UInt16(record.kind == ALPC_RECORD_REPLY ? LPC_REPLY : LPC_DATAGRAM), clientProcess: UInt64(serverPid))
     }
 
     private func releaseSlot() {
         if consumer.release() { doorbell.ring() }
     }
 
-    private func deliver(parked: Parked, into message: AlpcMessage) throws(NTStatus) {
-        try SlotRecord.copy(parked: parked.bytes, into: message)
-        InboundAttributes.install(
-            parked.attributes, into: message, context: ContextStamp(portContext: 0, sequence: parked.sequence),
-            sender: serverCredentials)
+    /// Delivers a parked message into `sink` without holding the receive lock (the receiver's
+    /// closure may call back into the channel). A message the sink does not load goes back
+    /// with `requeue`, under the lock.
+    private func deliver<Sink: MessageSink>(
+        parked: Parked, into sink: inout Sink, requeue: (Parked) -> Void
+    ) throws(NTStatus) {
+        receiveLock.unlock()
+        var loaded = false
+        let outcome = Result { () throws(NTStatus) in
+            try sink.deliver(
+                bytes: parked.bytes, DeliveryStamp(), attributes: parked.attributes,
+                context: ContextStamp(portContext: 0, sequence: parked.sequence), sender: serverCredentials,
+                loaded: &loaded)
+        }
+        receiveLock.lock()
+        if case .failure(let error) = outcome {
+            if !loaded { requeue(parked) }
+            throw error
+        }
     }
 
     // MARK: Lifecycle

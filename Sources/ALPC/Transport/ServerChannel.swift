@@ -97,10 +97,11 @@ final class ServerChannel: @unchecked Sendable {
     /// Publishes a record to the client: runs `prepare` (which sends what must precede the
     /// record on the control socket), then writes the record with `write` into a free slot, or
     /// keeps a copy for later when the ring is full. Both run under the send lock, so control
-    /// packets and records reach the client in the same order.
+    /// packets and records reach the client in the same order. When `write` throws, nothing is
+    /// published or kept.
     func publish(
         recordLength: Int, prepare: () throws(NTStatus) -> Void = {},
-        write: (UnsafeMutableRawPointer) -> Void
+        write: (UnsafeMutableRawPointer) throws(NTStatus) -> Void
     ) throws(NTStatus) {
         if isClosed.load(ordering: .acquiring) { throw .portDisconnected }
         sendLock.lock()
@@ -111,12 +112,12 @@ final class ServerChannel: @unchecked Sendable {
         guard slot != nil || overflow.count < Self.overflowLimit else { throw .quotaExceeded }
         try prepare()
         if let slot {
-            write(slot)
+            try write(slot)
             if producer.publish() { wakeClient() }
             return
         }
         var image = [UInt8](repeating: 0, count: recordLength)
-        image.withUnsafeMutableBytes { write($0.baseAddress!) }
+        try image.withUnsafeMutableBytes { raw in Result { () throws(NTStatus) in try write(raw.baseAddress!) } }.get()
         overflow.append(image)
         replyRing.producerSleeping.pointee.store(1, ordering: .sequentiallyConsistent)
         flushOverflowLocked()

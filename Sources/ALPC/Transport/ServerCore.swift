@@ -100,13 +100,19 @@ final class ServerCore: @unchecked Sendable {
 
     /// Receives the next message from any client into `message`.
     func receive(into message: AlpcMessage, deadline: UInt64?) throws(NTStatus) {
+        var sink = CopyingSink(message: message)
+        try receive(into: &sink, deadline: deadline)
+    }
+
+    /// Receives the next message from any client into `sink`.
+    func receive<Sink: MessageSink>(into sink: inout Sink, deadline: UInt64?) throws(NTStatus) {
         try acquireRole(deadline: deadline)
         defer { releaseRole() }
         var emptyRounds = 0
         var spinStart: UInt64 = 0
         while true {
-            if try deliverControlEvent(into: message) { return }
-            if try deliverFromHotRing(into: message) {
+            if try deliverControlEvent(into: &sink) { return }
+            if try deliverFromHotRing(into: &sink) {
                 // Found while spinning: spinning pays now, so allow the full budget next time.
                 if spinStart != 0 { spinBudget = AdaptiveWait.spinBudgetNanos }
                 return
@@ -207,7 +213,7 @@ final class ServerCore: @unchecked Sendable {
     }
 
     /// Delivers the oldest record of the next hot ring that has one, round-robin.
-    private func deliverFromHotRing(into message: AlpcMessage) throws(NTStatus) -> Bool {
+    private func deliverFromHotRing<Sink: MessageSink>(into sink: inout Sink) throws(NTStatus) -> Bool {
         let count = hot.count
         guard count > 0 else { return false }
         for step in 0..<count {
@@ -220,7 +226,7 @@ final class ServerCore: @unchecked Sendable {
                 slot = nil
             }
             guard let slot else {
-                if channel.closing != nil { finishClosing(channel) ; return try deliverControlEvent(into: message) }
+                if channel.closing != nil { finishClosing(channel) ; return try deliverControlEvent(into: &sink) }
                 continue
             }
             cursor = (cursor &+ step &+ 1) % max(count, 1)
@@ -242,9 +248,9 @@ final class ServerCore: @unchecked Sendable {
                 // A client that writes garbage or breaks the protocol is treated as gone: its
                 // messages stop here, and nothing of the broken record is delivered.
                 abandon(channel)
-                return try deliverControlEvent(into: message)
+                return try deliverControlEvent(into: &sink)
             }
-            try SlotRecord.copy(record, into: message)
+            try sink.load(from: UnsafeRawPointer(slot + SlotRecord.slotHeaderSize), dataLength: record.dataLength)
             if record.hasAttachment { channel.peerResources.removeFirstAttachment() }
             let messageId = stateLock.withLock { () -> UInt32 in
                 let id = allocateMessageIdLocked()
@@ -254,17 +260,19 @@ final class ServerCore: @unchecked Sendable {
                 rememberSenderLocked(id, channel.peer)
                 return id
             }
-            let port = message.port
-            port.type = UInt16(record.kind == ALPC_RECORD_DATAGRAM ? Int32(LPC_DATAGRAM) : ALPC_REQUEST)
-            port.clientId = ClientID(process: UInt64(channel.peer.pid), thread: port.clientId.thread)
-            port.messageId = messageId
-            port.callbackId = 0
+            let stamp = DeliveryStamp(
+                type: UInt16(record.kind == ALPC_RECORD_DATAGRAM ? Int32(LPC_DATAGRAM) : ALPC_REQUEST),
+                clientProcess: UInt64(channel.peer.pid), messageId: messageId, callbackId: 0)
             channel.sequence &+= 1
-            InboundAttributes.install(
-                inbound, into: message,
-                context: ContextStamp(portContext: channel.portContext, sequence: channel.sequence),
-                sender: channel.peer)
+            // The slot is released whatever the receiver does with the message.
+            let delivered = Result { () throws(NTStatus) in
+                try sink.deliver(
+                    stamp, attributes: inbound,
+                    context: ContextStamp(portContext: channel.portContext, sequence: channel.sequence),
+                    sender: channel.peer)
+            }
             if channel.consumer.release() { _ = alpc_futex_wake(channel.requestRing.headAddress, Int32.max) }
+            try delivered.get()
             return true
         }
         return false
@@ -301,35 +309,36 @@ final class ServerCore: @unchecked Sendable {
     }
 
     /// Delivers the oldest control event (connection request, closed connection).
-    private func deliverControlEvent(into message: AlpcMessage) throws(NTStatus) -> Bool {
+    private func deliverControlEvent<Sink: MessageSink>(into sink: inout Sink) throws(NTStatus) -> Bool {
         guard let event = controlQueue.first else { return false }
-        switch event {
-        case .connectionRequest(let messageId, let handshake):
-            let bytes = handshake.request?.message ?? []
-            let port = message.port
-            if bytes.isEmpty {
-                port.start.initializeMemory(as: UInt8.self, repeating: 0, count: SlotRecord.headerSize)
-                port.totalLength = UInt16(SlotRecord.headerSize)
-            } else {
-                try SlotRecord.copy(parked: bytes, into: message)
+        var loaded = false
+        do {
+            switch event {
+            case .connectionRequest(let messageId, let handshake):
+                try sink.deliver(
+                    bytes: handshake.request?.message ?? [],
+                    DeliveryStamp(
+                        type: UInt16(ALPC_CONNECTION_REQUEST), clientProcess: UInt64(handshake.peer.pid),
+                        clientThread: UInt64(UInt32(bitPattern: handshake.request?.threadId ?? 0)),
+                        messageId: messageId, callbackId: 0),
+                    attributes: nil, context: nil, sender: handshake.peer, loaded: &loaded)
+            case .closed(let channel, let reason, let messageId):
+                try sink.load(from: SlotRecord.emptyHeader, dataLength: 0)
+                loaded = true
+                channel.sequence &+= 1
+                try sink.deliver(
+                    DeliveryStamp(
+                        type: UInt16(reason == .closed ? LPC_PORT_CLOSED : LPC_CLIENT_DIED),
+                        clientProcess: UInt64(channel.peer.pid), clientThread: 0, messageId: messageId),
+                    attributes: nil,
+                    context: ContextStamp(portContext: channel.portContext, sequence: channel.sequence),
+                    sender: channel.peer)
             }
-            port.type = UInt16(ALPC_CONNECTION_REQUEST)
-            port.clientId = ClientID(process: UInt64(handshake.peer.pid), thread: UInt64(UInt32(bitPattern: handshake.request?.threadId ?? 0)))
-            port.messageId = messageId
-            port.callbackId = 0
-            InboundAttributes.install(nil, into: message, context: nil, sender: handshake.peer)
-        case .closed(let channel, let reason, let messageId):
-            let port = message.port
-            port.start.initializeMemory(as: UInt8.self, repeating: 0, count: SlotRecord.headerSize)
-            port.totalLength = UInt16(SlotRecord.headerSize)
-            port.type = UInt16(reason == .closed ? LPC_PORT_CLOSED : LPC_CLIENT_DIED)
-            port.clientId = ClientID(process: UInt64(channel.peer.pid), thread: 0)
-            port.messageId = messageId
-            channel.sequence &+= 1
-            InboundAttributes.install(
-                nil, into: message,
-                context: ContextStamp(portContext: channel.portContext, sequence: channel.sequence),
-                sender: channel.peer)
+        } catch {
+            // Not loaded (a connection request too big for the buffer): it stays queued.
+            // Loaded, then the receiver's closure failed: it is consumed.
+            if loaded { controlQueue.removeFirst() }
+            throw error
         }
         controlQueue.removeFirst()
         return true
@@ -562,10 +571,7 @@ final class ServerCore: @unchecked Sendable {
     /// Sends `message` as the reply to the pending request it names by MessageId.
     func reply(_ message: AlpcMessage) throws(NTStatus) {
         let messageId = message.port.messageId
-        guard messageId != 0 else { throw .invalidParameter }
-        guard let pending = stateLock.withLock({ pendingRequests.removeValue(forKey: messageId) }) else {
-            throw .invalidMessage
-        }
+        let pending = try takePendingRequest(messageId)
         let channel = pending.channel
         let dataLength: Int
         let attributes: OutgoingAttributes
@@ -574,10 +580,10 @@ final class ServerCore: @unchecked Sendable {
             attributes = try OutgoingAttributes.prepare(message, policy: channel.policy)
         } catch {
             // The request stays answerable.
-            stateLock.withLock { pendingRequests[messageId] = pending }
+            restorePendingRequest(messageId, pending)
             throw error
         }
-        let clientId = ClientID(process: UInt64(processId), thread: UInt64(alpc_gettid()))
+        let clientId = replyClientId()
         let recordLength = SlotRecord.slotLength(dataLength: dataLength, attributeLength: attributes.encodedLength)
         var slotFlags: UInt32 = 0
         var controlSent = false
@@ -607,6 +613,58 @@ final class ServerCore: @unchecked Sendable {
             throw error
         }
         attributes.finish()
+    }
+
+    /// Sends a reply of `dataLength` bytes, without attributes, to the pending request
+    /// `messageId`: `fill` writes its data in place in the client's reply ring (or, when the
+    /// ring is full, in the copy kept until the client frees a slot). When the length is
+    /// refused or `fill` throws, nothing is sent and the request stays answerable.
+    func reply(
+        to messageId: UInt32, dataLength: Int, fill: (UnsafeMutableRawBufferPointer) throws(NTStatus) -> Void
+    ) throws(NTStatus) {
+        let pending = try takePendingRequest(messageId)
+        let channel = pending.channel
+        var keepPending = true
+        do {
+            try SlotRecord.validateOutgoing(dataLength: dataLength, maxMessageLength: channel.geometry.maxMessageLength)
+            keepPending = false
+            let clientId = replyClientId()
+            try channel.publish(
+                recordLength: SlotRecord.slotLength(dataLength: dataLength, attributeLength: 0),
+                write: { (slot) throws(NTStatus) in
+                    keepPending = true
+                    try SlotRecord.write(
+                        dataLength: dataLength, kind: ALPC_RECORD_REPLY, cookie: pending.cookie, clientId: clientId,
+                        messageId: messageId, callbackId: 0, to: slot, fill: fill)
+                    keepPending = false
+                })
+        } catch {
+            // As for the copying reply: a refused length or a failed fill leaves the request answerable.
+            if keepPending { restorePendingRequest(messageId, pending) }
+            throw error
+        }
+    }
+
+    /// Removes the request `messageId` from those waiting for a reply.
+    ///
+    /// - Throws: `.invalidParameter` for MessageId 0, `.invalidMessage` when no request with
+    ///   that MessageId waits (unknown, or already answered).
+    private func takePendingRequest(_ messageId: UInt32) throws(NTStatus) -> PendingRequest {
+        guard messageId != 0 else { throw .invalidParameter }
+        guard let pending = stateLock.withLock({ pendingRequests.removeValue(forKey: messageId) }) else {
+            throw .invalidMessage
+        }
+        return pending
+    }
+
+    /// Makes the request `messageId` answerable again after a reply that sent nothing.
+    private func restorePendingRequest(_ messageId: UInt32, _ pending: PendingRequest) {
+        stateLock.withLock { pendingRequests[messageId] = pending }
+    }
+
+    /// The ClientId a reply carries: this process and the replying thread.
+    private func replyClientId() -> ClientID {
+        ClientID(process: UInt64(processId), thread: UInt64(alpc_gettid()))
     }
 
     /// The longest a reply waits for room on a client's control socket.

@@ -9,6 +9,12 @@ internal import CALPC
 enum SlotRecord {
     static let headerSize = MemoryLayout<PORT_MESSAGE>.size
     static let slotHeaderSize = MemoryLayout<ALPC_SLOT_HEADER>.size
+    /// A zeroed PORT_MESSAGE: the header of a message without data or sender fields.
+    nonisolated(unsafe) static let emptyHeader: UnsafeRawPointer = {
+        let header = UnsafeMutableRawPointer.allocate(byteCount: headerSize, alignment: 8)
+        header.initializeMemory(as: UInt8.self, repeating: 0, count: headerSize)
+        return UnsafeRawPointer(header)
+    }()
 
     /// The data length of an outgoing message after checking that its header is consistent and
     /// that it fits a connection carrying at most `maxMessageLength` bytes.
@@ -18,8 +24,14 @@ enum SlotRecord {
         guard Int(port.totalLength) == headerSize + dataLength, dataLength <= port.maxDataLength else {
             throw .invalidParameter
         }
-        guard headerSize + dataLength <= maxMessageLength else { throw .portMessageTooLong }
+        try validateOutgoing(dataLength: dataLength, maxMessageLength: maxMessageLength)
         return dataLength
+    }
+
+    /// Checks that `dataLength` bytes of data fit a connection carrying at most `maxMessageLength` bytes.
+    static func validateOutgoing(dataLength: Int, maxMessageLength: Int) throws(NTStatus) {
+        guard dataLength >= 0 else { throw .invalidParameter }
+        guard dataLength <= maxMessageLength - headerSize else { throw .portMessageTooLong }
     }
 
     /// The bytes a record takes in its slot, slot header included.
@@ -37,26 +49,59 @@ enum SlotRecord {
     ) {
         let padded = (dataLength + 7) & ~7
         let attributeLength = attributes.encodedLength
-        var header = ALPC_SLOT_HEADER()
-        header.RecordLength = UInt32(headerSize + padded + attributeLength)
-        header.Kind = UInt16(kind)
-        header.Flags = UInt16(flags)
-        header.Cookie = cookie
-        header.AttributeLength = UInt32(attributeLength)
-        slot.storeBytes(of: header, as: ALPC_SLOT_HEADER.self)
-        let record = slot + slotHeaderSize
+        let record = writeSlotHeader(
+            dataLength: dataLength, kind: kind, cookie: cookie, attributeLength: attributeLength, flags: flags, to: slot)
         record.copyMemory(from: message.port.start, byteCount: headerSize + dataLength)
-        let view = PortMessage(unsafeStart: record, capacity: headerSize + dataLength)
-        view.clientId = clientId
-        view.messageId = messageId
-        view.callbackId = callbackId
+        stamp(record, dataLength: dataLength, clientId: clientId, messageId: messageId, callbackId: callbackId)
         if attributeLength > 0 {
             attributes.write(to: record + headerSize + padded)
         }
     }
 
+    /// Writes a record of `dataLength` bytes of data, without attributes, into `slot`: `fill`
+    /// writes the data in place, then the headers are written. When `fill` throws, the slot
+    /// holds nothing meaningful (it must not be published) and the error is rethrown.
+    static func write(
+        dataLength: Int, kind: UInt32, cookie: UInt32, clientId: ClientID, messageId: UInt32, callbackId: UInt32,
+        to slot: UnsafeMutableRawPointer, fill: (UnsafeMutableRawBufferPointer) throws(NTStatus) -> Void
+    ) throws(NTStatus) {
+        let record = slot + slotHeaderSize
+        // The closure sees the data area only: it cannot reach the headers written after it.
+        try fill(UnsafeMutableRawBufferPointer(start: record + headerSize, count: dataLength))
+        _ = writeSlotHeader(dataLength: dataLength, kind: kind, cookie: cookie, attributeLength: 0, flags: 0, to: slot)
+        record.initializeMemory(as: UInt8.self, repeating: 0, count: headerSize)
+        stamp(record, dataLength: dataLength, clientId: clientId, messageId: messageId, callbackId: callbackId)
+    }
+
+    /// Writes the `ALPC_SLOT_HEADER` of a record; returns where its PORT_MESSAGE starts.
+    private static func writeSlotHeader(
+        dataLength: Int, kind: UInt32, cookie: UInt32, attributeLength: Int, flags: UInt32,
+        to slot: UnsafeMutableRawPointer
+    ) -> UnsafeMutableRawPointer {
+        var header = ALPC_SLOT_HEADER()
+        header.RecordLength = UInt32(headerSize + ((dataLength + 7) & ~7) + attributeLength)
+        header.Kind = UInt16(kind)
+        header.Flags = UInt16(flags)
+        header.Cookie = cookie
+        header.AttributeLength = UInt32(attributeLength)
+        slot.storeBytes(of: header, as: ALPC_SLOT_HEADER.self)
+        return slot + slotHeaderSize
+    }
+
+    /// Sets the sender's fields of the PORT_MESSAGE at `record`: its lengths and identities.
+    private static func stamp(
+        _ record: UnsafeMutableRawPointer, dataLength: Int, clientId: ClientID, messageId: UInt32, callbackId: UInt32
+    ) {
+        let view = PortMessage(unsafeStart: record, capacity: headerSize + dataLength)
+        view.dataLength = UInt16(dataLength)
+        view.totalLength = UInt16(headerSize + dataLength)
+        view.clientId = clientId
+        view.messageId = messageId
+        view.callbackId = callbackId
+    }
+
     /// A validated description of the record in a slot.
-        struct Inbound {
+    struct Inbound {
         /// ALPC_RECORD_*.
         let kind: UInt32
         /// The cookie pairing a reply with its request.
@@ -107,16 +152,24 @@ enum SlotRecord {
     /// copied, the message's header lengths are set to the record's (so `totalLength` is the
     /// size needed) and `.bufferTooSmall` is thrown.
     static func copy(_ record: Inbound, into message: AlpcMessage) throws(NTStatus) {
+        try copy(from: UnsafeRawPointer(record.slot + slotHeaderSize), dataLength: record.dataLength, into: message)
+    }
+
+    /// Copies the header and the `dataLength` (validated) bytes of data at `source` into
+    /// `message`, or sets the needed lengths and throws `.bufferTooSmall`. The lengths written
+    /// are the validated ones, whatever the source's header says.
+    static func copy(from source: UnsafeRawPointer, dataLength: Int, into message: AlpcMessage) throws(NTStatus) {
         let port = message.port
-        guard record.totalLength <= port.capacity else {
-            port.dataLength = UInt16(truncatingIfNeeded: record.dataLength)
-            port.totalLength = UInt16(truncatingIfNeeded: record.totalLength)
+        let totalLength = headerSize + dataLength
+        guard totalLength <= port.capacity else {
+            port.dataLength = UInt16(truncatingIfNeeded: dataLength)
+            port.totalLength = UInt16(truncatingIfNeeded: totalLength)
             throw .bufferTooSmall
         }
-        port.start.copyMemory(from: record.slot + slotHeaderSize, byteCount: record.totalLength)
+        port.start.copyMemory(from: source, byteCount: totalLength)
         // The peer may have changed the slot since inspection: the validated lengths win.
-        port.dataLength = UInt16(truncatingIfNeeded: record.dataLength)
-        port.totalLength = UInt16(truncatingIfNeeded: record.totalLength)
+        port.dataLength = UInt16(truncatingIfNeeded: dataLength)
+        port.totalLength = UInt16(truncatingIfNeeded: totalLength)
         port.dataInfoOffset = 0
     }
 
