@@ -165,6 +165,12 @@ func memoryMaps() -> [String] {
     return lines
 }
 
+/// The number of this process's mappings of memfds: connection segments and sections. Other
+/// tests running meanwhile add and drop thread stacks and heap arenas, never these.
+func memfdMappingCount() -> Int {
+    memoryMaps().filter { $0.contains("/memfd:") }.count
+}
+
 /// The /proc/self/maps line of the mapping that contains `address`, if any.
 func mapping(containing address: UnsafeRawPointer) -> String? {
     let value = UInt(bitPattern: address)
