@@ -46,7 +46,7 @@ final class ConditionLock: @unchecked Sendable {
     /// nanoseconds) passed. Without a deadline the wait is still bounded to one second, so callers
     /// re-check their state.
     func wait(until deadline: UInt64?) -> Bool {
-        let now = monotonicNanos()
+        let now = alpc_now_ns()
         var target = now &+ 1_000_000_000
         if let deadline {
             if deadline <= now { return false }
@@ -59,12 +59,4 @@ final class ConditionLock: @unchecked Sendable {
 
     /// Wakes every waiter.
     func broadcast() { pthread_cond_broadcast(condition) }
-}
-
-/// CLOCK_MONOTONIC in nanoseconds.
-@inline(__always)
-func monotonicNanos() -> UInt64 {
-    var spec = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &spec)
-    return UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)
 }
