@@ -144,6 +144,19 @@ func isOpen(_ fd: Int32) -> Bool {
     fcntl(fd, F_GETFD) >= 0
 }
 
+/// The device and inode `fd` refers to, or nil when it is not open.
+func openFileIdentity(_ fd: Int32) -> [UInt64]? {
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { return nil }
+    return [UInt64(info.st_dev), UInt64(info.st_ino)]
+}
+
+/// True when descriptor number `fd` is open on the file `identity`. Other tests of this
+/// process may reuse a closed number for their own files meanwhile; this tells them apart.
+func isOpen(_ fd: Int32, on identity: [UInt64]?) -> Bool {
+    identity != nil && openFileIdentity(fd) == identity
+}
+
 /// The number of open descriptors of this process.
 func openDescriptorCount() -> Int {
     guard let directory = opendir("/proc/self/fd") else { return -1 }

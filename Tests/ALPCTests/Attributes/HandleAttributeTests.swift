@@ -113,12 +113,13 @@ extension AttributesTests {
             var message: AlpcMessage? = AlpcMessage(size: 0x2000)
             try session.nextRequest(into: message!)
             let first = Int32(message!.handleAttribute!.handle)
-            #expect(isOpen(first))
+            let firstFile = openFileIdentity(first)
+            #expect(firstFile != nil)
             try session.answer(message!)
             // The next receive closes the first descriptor.
             try session.nextRequest(into: message!)
             let second = Int32(message!.handleAttribute!.handle)
-            #expect(!isOpen(first) || first == second)
+            #expect(!isOpen(first, on: firstFile) || first == second)
             let taken = try #require(message!.takeHandle())
             #expect(taken == second)
             #expect(message!.takeHandle() == nil)
@@ -126,15 +127,16 @@ extension AttributesTests {
             try session.answer(message!)
             try session.nextRequest(into: message!)
             let third = Int32(message!.handleAttribute!.handle)
+            let thirdFile = openFileIdentity(third)
             // The taken descriptor survived the receive; it is ours to close.
             #expect(isOpen(taken))
             #expect(fileText(taken) == "Tempfile data <3")
             close(taken)
             try session.answer(message!)
             // Dropping the message closes what it still owns.
-            #expect(isOpen(third))
+            #expect(thirdFile != nil)
             message = nil
-            #expect(!isOpen(third))
+            #expect(!isOpen(third, on: thirdFile))
         }
     }
 }
