@@ -18,10 +18,17 @@ let package = Package(
             path: "CShim",
             cSettings: [.define("_GNU_SOURCE")]
         ),
+        // The Linux system-call helpers and the shared segment's layout: private to the library.
+        .target(
+            name: "CALPCSystem",
+            dependencies: ["CALPC"],
+            path: "Sources/CALPCSystem",
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
         // The Swift library: wire views, shared memory, transport, ports.
         .target(
             name: "ALPC",
-            dependencies: ["CALPC"],
+            dependencies: ["CALPC", "CALPCSystem"],
             path: "Sources/ALPC"
         ),
         // The other transports `alpc bench` compares with, written in C so that they are honest.
@@ -49,12 +56,12 @@ let package = Package(
         // The other process of the multi-process tests.
         .executableTarget(
             name: "alpc-test-peer",
-            dependencies: ["ALPC", "CALPC"],
+            dependencies: ["ALPC", "CALPC", "CALPCSystem"],
             path: "Sources/alpc-test-peer"
         ),
         .testTarget(
             name: "ALPCTests",
-            dependencies: ["ALPC", "CALPC", "alpc-test-peer"],
+            dependencies: ["ALPC", "CALPC", "CALPCSystem", "alpc-test-peer"],
             path: "Tests/ALPCTests"
         ),
     ],
@@ -63,7 +70,7 @@ let package = Package(
 
 // Standard settings for every Swift target.
 for target in package.targets where [.regular, .executable, .test].contains(target.type) {
-    if target.name == "CALPC" || target.name == "CBaselines" { continue }
+    if ["CALPC", "CALPCSystem", "CBaselines"].contains(target.name) { continue }
     target.swiftSettings = (target.swiftSettings ?? []) + [
         .enableUpcomingFeature("MemberImportVisibility"),
         .enableUpcomingFeature("ExistentialAny"),

@@ -45,6 +45,7 @@
 //       ALPC_VIEWFLG_UNMAP_EXISTING). With --quiet it prints nothing per message.
 import ALPC
 import CALPC
+import CALPCSystem
 
 #if canImport(Glibc)
 import Glibc

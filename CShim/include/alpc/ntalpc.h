@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <wchar.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -33,7 +34,9 @@ typedef uint8_t UCHAR;
 typedef uint8_t BOOLEAN;
 typedef int16_t CSHORT;
 typedef uint16_t USHORT;
-typedef uint16_t WCHAR;
+/* A wide character of this platform: wchar_t, so that L"..." literals work as they do on
+ * Windows. No WCHAR crosses the wire (port names travel as UTF-8), so its width is local. */
+typedef wchar_t WCHAR;
 typedef int32_t LONG;
 typedef uint32_t ULONG;
 typedef int64_t LONGLONG;
@@ -47,6 +50,7 @@ typedef void *PVOID;
 typedef void *HANDLE;
 typedef HANDLE ALPC_HANDLE;
 typedef WCHAR *PWSTR;
+typedef const WCHAR *PCWSTR;
 typedef ULONG *PULONG;
 typedef SIZE_T *PSIZE_T;
 typedef HANDLE *PHANDLE;
@@ -84,7 +88,7 @@ typedef struct _CLIENT_ID {
     HANDLE UniqueThread;
 } CLIENT_ID, *PCLIENT_ID;
 
-/** A counted UTF-16 string; Length and MaximumLength are in bytes. */
+/** A counted wide string; Length and MaximumLength are in bytes. */
 typedef struct _UNICODE_STRING {
     USHORT Length;
     USHORT MaximumLength;
@@ -123,19 +127,38 @@ typedef struct _RTL_SRWLOCK {
 /** The header of an ALPC message (0x28 bytes); DataLength bytes of data follow it. */
 typedef struct _PORT_MESSAGE {
     union {
+        union {
+            struct {
+                CSHORT DataLength;
+                CSHORT TotalLength;
+            } s1;
+            ULONG Length;
+        } u1;
+#if !defined(__swift__)
+        /* The flat names other headers use, over the same bytes. */
         struct {
             CSHORT DataLength;
             CSHORT TotalLength;
-        } s1;
+        };
         ULONG Length;
-    } u1;
+#endif
+    };
     union {
+        union {
+            struct {
+                CSHORT Type;
+                CSHORT DataInfoOffset;
+            } s2;
+            ULONG ZeroInit;
+        } u2;
+#if !defined(__swift__)
         struct {
             CSHORT Type;
             CSHORT DataInfoOffset;
-        } s2;
+        };
         ULONG ZeroInit;
-    } u2;
+#endif
+    };
     union {
         CLIENT_ID ClientId;
         double DoNotUseThisField;
@@ -146,6 +169,9 @@ typedef struct _PORT_MESSAGE {
         ULONG CallbackId;
     };
 } PORT_MESSAGE, *PPORT_MESSAGE;
+
+/** The x64 layout is the one layout: PORT_MESSAGE64 is PORT_MESSAGE. */
+typedef PORT_MESSAGE PORT_MESSAGE64, *PPORT_MESSAGE64;
 
 /* ---------------------------------------------------------------------------------------
  * Port attributes and message attributes
@@ -174,7 +200,12 @@ typedef struct _ALPC_MESSAGE_ATTRIBUTES {
 /** The security attribute: a QoS and a security-context handle. */
 typedef struct _ALPC_SECURITY_ATTR {
     ULONG Flags;
-    PSECURITY_QUALITY_OF_SERVICE QoS;
+    union {
+        PSECURITY_QUALITY_OF_SERVICE QoS;
+#if !defined(__swift__)
+        PSECURITY_QUALITY_OF_SERVICE SecurityQos; /* the name other headers use */
+#endif
+    };
     ALPC_HANDLE ContextHandle;
 } ALPC_SECURITY_ATTR, *PALPC_SECURITY_ATTR;
 
@@ -185,6 +216,9 @@ typedef struct _ALPC_DATA_VIEW_ATTR {
     PVOID ViewBase;
     SIZE_T ViewSize;
 } ALPC_DATA_VIEW_ATTR, *PALPC_DATA_VIEW_ATTR;
+
+/** The older name of the view attribute. */
+typedef ALPC_DATA_VIEW_ATTR ALPC_VIEW_ATTR, *PALPC_VIEW_ATTR;
 
 /** The context attribute: the port context given at accept, and the message's sequence and ids. */
 typedef struct _ALPC_CONTEXT_ATTR {
@@ -430,6 +464,9 @@ typedef enum _ALPC_MESSAGE_INFORMATION_CLASS {
 #define LPC_CONNECTION_REQUEST 10
 #define LPC_INTERNAL_CONNECTION_REPLY 11
 #define LPC_CANCEL_MESSAGE 12
+/* Older spellings of 11 and 12. */
+#define LPC_CONNECTION_REPLY LPC_INTERNAL_CONNECTION_REPLY
+#define LPC_CANCELED LPC_CANCEL_MESSAGE
 #define LPC_LEGACY_CONNECTION_REPLY 13
 
 /* Type flag bits. */
@@ -447,6 +484,8 @@ typedef enum _ALPC_MESSAGE_INFORMATION_CLASS {
 #define ALPC_MSGFLG_LPC_MODE 0x2u
 #define ALPC_MSGFLG_RELEASE_MESSAGE 0x10000u
 #define ALPC_MSGFLG_SYNC_REQUEST 0x20000u
+/* The connect flag for a synchronous connection: ALPC_MSGFLG_SYNC_REQUEST. */
+#define ALPC_SYNC_CONNECTION ALPC_MSGFLG_SYNC_REQUEST
 #define ALPC_MSGFLG_TRACK_PORT_REFERENCES 0x40000u
 #define ALPC_MSGFLG_WAIT_USER_MODE 0x100000u
 #define ALPC_MSGFLG_WAIT_ALERTABLE 0x200000u
@@ -466,6 +505,24 @@ typedef enum _ALPC_MESSAGE_INFORMATION_CLASS {
 #define ALPC_PORFLG_WAKE_POLICY3 0x800000u
 #define ALPC_PORFLG_DIRECT_MESSAGE 0x1000000u
 #define ALPC_PORFLG_ALLOW_MULTIHANDLE_ATTRIBUTE 0x2000000u
+
+/* The other spellings found in the wild, ALPC_PORTFLG_* and the LRPC wake policies. */
+#define ALPC_PORFLG_ALLOWIMPERSONATION ALPC_PORFLG_ALLOW_IMPERSONATION
+#define ALPC_PORFLG_LRPC_WAKE_POLICY1 ALPC_PORFLG_WAKE_POLICY1
+#define ALPC_PORFLG_LRPC_WAKE_POLICY2 ALPC_PORFLG_WAKE_POLICY2
+#define ALPC_PORFLG_LRPC_WAKE_POLICY3 ALPC_PORFLG_WAKE_POLICY3
+#define ALPC_PORTFLG_LPC_MODE ALPC_PORFLG_LPC_MODE
+#define ALPC_PORTFLG_ALLOWIMPERSONATION ALPC_PORFLG_ALLOW_IMPERSONATION
+#define ALPC_PORTFLG_ALLOW_IMPERSONATION ALPC_PORFLG_ALLOW_IMPERSONATION
+#define ALPC_PORTFLG_ALLOW_LPC_REQUESTS ALPC_PORFLG_ALLOW_LPC_REQUESTS
+#define ALPC_PORTFLG_WAITABLE_PORT ALPC_PORFLG_WAITABLE_PORT
+#define ALPC_PORTFLG_ALLOW_DUP_OBJECT ALPC_PORFLG_ALLOW_DUP_OBJECT
+#define ALPC_PORTFLG_SYSTEM_PROCESS ALPC_PORFLG_SYSTEM_PROCESS
+#define ALPC_PORTFLG_LRPC_WAKE_POLICY1 ALPC_PORFLG_WAKE_POLICY1
+#define ALPC_PORTFLG_LRPC_WAKE_POLICY2 ALPC_PORFLG_WAKE_POLICY2
+#define ALPC_PORTFLG_LRPC_WAKE_POLICY3 ALPC_PORFLG_WAKE_POLICY3
+#define ALPC_PORTFLG_DIRECT_MESSAGE ALPC_PORFLG_DIRECT_MESSAGE
+#define ALPC_PORTFLG_ALLOW_MULTIHANDLE_ATTRIBUTE ALPC_PORFLG_ALLOW_MULTIHANDLE_ATTRIBUTE
 
 /* Object types that may be duplicated (ALPC_PORT_ATTRIBUTES.DupObjectTypes). */
 #define ALPC_PORFLG_OBJECT_TYPE_FILE 0x1u
@@ -651,7 +708,7 @@ static inline ULONG AlpcpAttributeSize(ULONG Flag) {
  * The size of an attribute buffer holding the attributes in Flags: 8 for the header plus the
  * size of each known attribute. Unknown bits contribute nothing.
  */
-static inline ULONG AlpcGetHeaderSize(ULONG Flags) {
+static inline ULONG AlpcpGetHeaderSize(ULONG Flags) {
     ULONG size = (ULONG)sizeof(ALPC_MESSAGE_ATTRIBUTES);
     for (ULONG bit = ALPC_MESSAGE_SECURITY_ATTRIBUTE; bit >= ALPC_MESSAGE_WORK_ON_BEHALF_ATTRIBUTE; bit >>= 1) {
         if (Flags & bit) size += AlpcpAttributeSize(bit);
@@ -665,9 +722,9 @@ static inline ULONG AlpcGetHeaderSize(ULONG Flags) {
  * below it (the usual size query is (flags, NULL, 0, &size)); STATUS_SUCCESS otherwise, after
  * setting AllocatedAttributes = AttributeFlags and ValidAttributes = 0 when Buffer is given.
  */
-static inline NTSTATUS AlpcInitializeMessageAttribute(ULONG AttributeFlags, PALPC_MESSAGE_ATTRIBUTES Buffer,
-                                                      SIZE_T BufferSize, PSIZE_T RequiredBufferSize) {
-    SIZE_T required = AlpcGetHeaderSize(AttributeFlags);
+static inline NTSTATUS AlpcpInitializeMessageAttribute(ULONG AttributeFlags, PALPC_MESSAGE_ATTRIBUTES Buffer,
+                                                       SIZE_T BufferSize, PSIZE_T RequiredBufferSize) {
+    SIZE_T required = AlpcpGetHeaderSize(AttributeFlags);
     if (RequiredBufferSize) *RequiredBufferSize = required;
     if (BufferSize < required) return STATUS_BUFFER_TOO_SMALL;
     if (Buffer) {
@@ -682,16 +739,26 @@ static inline NTSTATUS AlpcInitializeMessageAttribute(ULONG AttributeFlags, PALP
  * flag is zero, has more than one bit, is unknown, or is not allocated. ValidAttributes is not
  * consulted.
  */
-static inline PVOID AlpcGetMessageAttribute(PALPC_MESSAGE_ATTRIBUTES Buffer, ULONG AttributeFlag) {
+static inline PVOID AlpcpGetMessageAttribute(PALPC_MESSAGE_ATTRIBUTES Buffer, ULONG AttributeFlag) {
     if (Buffer == NULL || AttributeFlag == 0 || (AttributeFlag & (AttributeFlag - 1)) != 0) return NULL;
     if ((AttributeFlag & ALPC_MESSAGE_ATTRIBUTE_ALL) == 0) return NULL;
     if ((Buffer->AllocatedAttributes & AttributeFlag) == 0) return NULL;
     ULONG before = Buffer->AllocatedAttributes & ~(AttributeFlag | (AttributeFlag - 1));
-    return (PVOID)((UCHAR *)Buffer + AlpcGetHeaderSize(before));
+    return (PVOID)((UCHAR *)Buffer + AlpcpGetHeaderSize(before));
 }
 
 /** The largest TotalLength a message may have: 0xFFFF. */
-static inline ULONG AlpcMaxAllowedMessageLength(void) { return ALPC_MAX_ALLOWED_MESSAGE_LENGTH; }
+static inline ULONG AlpcpMaxAllowedMessageLength(void) { return ALPC_MAX_ALLOWED_MESSAGE_LENGTH; }
+
+/*
+ * The same four helpers as real functions, exported by libalpc as ntdll exports them (programs
+ * look them up with dlsym). Each calls its inline Alpcp twin above.
+ */
+ULONG AlpcGetHeaderSize(ULONG Flags);
+NTSTATUS AlpcInitializeMessageAttribute(ULONG AttributeFlags, PALPC_MESSAGE_ATTRIBUTES Buffer, SIZE_T BufferSize,
+                                        PSIZE_T RequiredBufferSize);
+PVOID AlpcGetMessageAttribute(PALPC_MESSAGE_ATTRIBUTES Buffer, ULONG AttributeFlag);
+ULONG AlpcMaxAllowedMessageLength(void);
 
 /* ---------------------------------------------------------------------------------------
  * Layout checks: every size and offset of the reference's x64 column
@@ -704,7 +771,6 @@ static inline ULONG AlpcMaxAllowedMessageLength(void) { return ALPC_MAX_ALLOWED_
 _Static_assert(sizeof(void *) == 8, "the x64 wire format needs 64-bit pointers");
 ALPC_ASSERT_SIZE(ULONG, 4);
 ALPC_ASSERT_SIZE(CSHORT, 2);
-ALPC_ASSERT_SIZE(WCHAR, 2);
 ALPC_ASSERT_SIZE(HANDLE, 8);
 ALPC_ASSERT_SIZE(SIZE_T, 8);
 ALPC_ASSERT_SIZE(NTSTATUS, 4);

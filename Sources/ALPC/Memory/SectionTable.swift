@@ -1,4 +1,5 @@
 internal import CALPC
+internal import CALPCSystem
 internal import Glibc
 
 /// Every port section this process knows, created here or received, keyed by id and by the

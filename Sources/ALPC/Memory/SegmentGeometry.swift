@@ -1,4 +1,5 @@
 internal import CALPC
+internal import CALPCSystem
 
 /// The shape of a connection segment: how many slots each ring has, how big a slot is, and the
 /// largest message it carries.

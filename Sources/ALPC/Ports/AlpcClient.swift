@@ -1,4 +1,5 @@
 internal import CALPC
+internal import CALPCSystem
 
 internal import Glibc
 
@@ -92,16 +93,35 @@ public final class AlpcClient: @unchecked Sendable {
     /// The largest message (header plus data) the connection carries.
     public var maxMessageLength: Int { channel.geometry.maxMessageLength }
 
+    /// The server's process id, from the kernel (the connection's `SO_PEERCRED`).
+    public var serverProcessId: Int32 { channel.serverCredentials.pid }
+    /// The server's user id, from the kernel.
+    public var serverUserId: UInt32 { channel.serverCredentials.uid }
+    /// The server's group id, from the kernel.
+    public var serverGroupId: UInt32 { channel.serverCredentials.gid }
+
     /// Sends `message` without waiting (send).
     ///
     /// With no flags it is an asynchronous request: the reply arrives later at `receive`. With
     /// `.releaseMessage` it is a datagram and no reply comes.
     ///
+    /// - Returns: the request's id on this connection, for ``cancelRequest(_:)``; 0 for a datagram.
     /// - Throws: `.portMessageTooLong` when the message exceeds the port's maximum,
     ///   `.portDisconnected` when the server is gone.
-    public func send(_ message: AlpcMessage, flags: MessageFlags = []) throws(NTStatus) {
+    @discardableResult
+    public func send(_ message: AlpcMessage, flags: MessageFlags = []) throws(NTStatus) -> UInt32 {
         let kind = flags.contains(.releaseMessage) ? ALPC_RECORD_DATAGRAM : ALPC_RECORD_ASYNC_REQUEST
-        _ = try channel.send(message, kind: kind, awaitReply: false, deadline: nil)
+        return try channel.send(message, kind: kind, awaitReply: false, deadline: nil)
+    }
+
+    /// Cancels the asynchronous request `requestId` (as `NtAlpcCancelMessage` does): its
+    /// reply is dropped, whether it is already queued or comes later. The server is not told.
+    ///
+    /// - Parameter requestId: what ``send(_:flags:)`` returned for the request.
+    /// - Throws: `.invalidMessage` for an id this client never gave out, or for a request a
+    ///   thread waits for in `sendReceive`.
+    public func cancelRequest(_ requestId: UInt32) throws(NTStatus) {
+        try channel.cancel(cookie: requestId)
     }
 
     /// Receives the next message nobody else waits for: a reply to an asynchronous request, or

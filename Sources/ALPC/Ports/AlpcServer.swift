@@ -32,6 +32,9 @@ public final class AlpcServer: @unchecked Sendable {
     ///   - attributes: the port attributes; `maxMessageLength` bounds every message (default 0x1000).
     ///   - access: who may connect, decided from the kernel's peer credentials (default: the
     ///     server's own user and root).
+    ///
+    /// With `ALPC_PORFLG_WAITABLE_PORT` in the attributes' flags the port is waitable: see
+    /// ``pollDescriptor`` and ``waitForMessage(timeout:)``.
     /// - Throws: `NTStatus.objectNameCollision` when the name is taken, `.objectNameInvalid`
     ///   for a malformed name, `.invalidParameter` for a maximum message length outside
     ///   0x28...0xFFFF.
@@ -41,7 +44,9 @@ public final class AlpcServer: @unchecked Sendable {
         guard maxLength >= MemoryLayout<PORT_MESSAGE>.size, maxLength <= Int(ALPC_MAX_ALLOWED_MESSAGE_LENGTH) else {
             throw .invalidParameter
         }
-        self.core = try ServerCore(name: name, maxMessageLength: maxLength, access: access)
+        self.core = try ServerCore(
+            name: name, maxMessageLength: maxLength, access: access,
+            waitable: attributes.flags & ALPC_PORFLG_WAITABLE_PORT != 0)
         self.portName = name.windowsName
         self.attributes = attributes
         self.sections = PortSections(attributes: attributes)
@@ -72,6 +77,22 @@ public final class AlpcServer: @unchecked Sendable {
         let message = message ?? AlpcMessage()
         try core.receive(into: message, deadline: AdaptiveWait.deadline(after: timeout))
         return message
+    }
+
+    /// The file descriptor of a waitable port (`ALPC_PORFLG_WAITABLE_PORT`), readable while a
+    /// message may be queued, for epoll or an event loop; nil for a port that is not waitable.
+    ///
+    /// Readable means a receive may find a message: after a wake-up, receive with a zero
+    /// timeout, and expect `.timeout` at times (as with a socket's `EAGAIN`). The descriptor
+    /// belongs to the port; do not close it.
+    public var pollDescriptor: Int32? { core.pollDescriptor }
+
+    /// Waits until a message can be received, without receiving it: true when one can, false
+    /// when `timeout` passed first (nil waits without limit).
+    ///
+    /// - Throws: `.portDisconnected` when the port is closed.
+    public func waitForMessage(timeout: Duration? = nil) throws(NTStatus) -> Bool {
+        try core.waitForMessage(deadline: AdaptiveWait.deadline(after: timeout))
     }
 
     /// Accepts the connection request `request` (accept_connection): its data goes back to the

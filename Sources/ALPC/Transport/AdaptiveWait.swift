@@ -1,4 +1,5 @@
 internal import CALPC
+internal import CALPCSystem
 internal import Synchronization
 
 /// The wait strategy of both sides: spin while the peer runs on another CPU, then sleep on a

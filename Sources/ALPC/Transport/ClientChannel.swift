@@ -1,4 +1,5 @@
 internal import CALPC
+internal import CALPCSystem
 internal import Synchronization
 
 internal import Glibc
@@ -51,7 +52,15 @@ final class ClientChannel: @unchecked Sendable {
         var attributes: InboundAttributes?
         /// Its context Sequence.
         var sequence: UInt32
+        /// The cookie of the request it answers; 0 for a datagram.
+        var cookie: UInt32
     }
+
+    /// Cookies of cancelled requests whose replies are dropped on arrival, oldest first; at
+    /// most ``maxCancelled`` (beyond that, a late reply reaches the inbox as any other).
+    @exclusivity(unchecked) private var cancelled: [UInt32] = []
+    /// How many cancelled requests the channel remembers.
+    static let maxCancelled = 4096
 
     /// 0 while open; otherwise the status every call fails with.
     private let closedStatus = Atomic<Int32>(0)
@@ -329,10 +338,14 @@ final class ClientChannel: @unchecked Sendable {
         }
         if record.hasAttachment { peerResources.removeFirstAttachment() }
         receivedSequence &+= 1
-        let parked = Parked(bytes: bytes, attributes: inbound, sequence: receivedSequence)
+        let parked = Parked(bytes: bytes, attributes: inbound, sequence: receivedSequence, cookie: isReply ? record.cookie : 0)
         releaseSlot()
         receiveLock.withLock {
-            if isReply && awaiting.contains(record.cookie) {
+            if isReply, !cancelled.isEmpty, let index = cancelled.firstIndex(of: record.cookie) {
+                // The reply to a cancelled request: dropped, with what came with it.
+                // (Its attributes' descriptors and section hold go with it.)
+                cancelled.remove(at: index)
+            } else if isReply && awaiting.contains(record.cookie) {
                 mailbox[record.cookie] = parked
             } else {
                 inbox.append(parked)
@@ -368,6 +381,26 @@ final class ClientChannel: @unchecked Sendable {
         if case .failure(let error) = outcome {
             if !loaded { requeue(parked) }
             throw error
+        }
+    }
+
+    // MARK: Cancelling
+
+    /// Cancels the asynchronous request `cookie`: its reply is dropped, now when it is already
+    /// queued or later when it comes.
+    ///
+    /// - Throws: `.invalidMessage` for a cookie this channel never gave out, and for a request
+    ///   a thread waits for (its wait ends with its reply or its timeout).
+    func cancel(cookie: UInt32) throws(NTStatus) {
+        let issued = sendLock.withLock { nextCookie }
+        try receiveLock.withLock { () throws(NTStatus) in
+            guard cookie != 0, cookie <= issued, !awaiting.contains(cookie) else { throw .invalidMessage }
+            if let index = inbox.firstIndex(where: { $0.cookie == cookie }) {
+                inbox.remove(at: index)
+                return
+            }
+            if cancelled.count == Self.maxCancelled { cancelled.removeFirst() }
+            cancelled.append(cookie)
         }
     }
 

@@ -1,4 +1,5 @@
 internal import CALPC
+internal import CALPCSystem
 internal import Glibc
 
 /// A lock with a condition variable, waited on with CLOCK_MONOTONIC deadlines.

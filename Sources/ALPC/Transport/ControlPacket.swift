@@ -1,4 +1,5 @@
 internal import CALPC
+internal import CALPCSystem
 
 /// The packets of the control plane: one per SOCK_SEQPACKET message on a connection's socket.
 ///

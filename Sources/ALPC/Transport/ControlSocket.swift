@@ -1,4 +1,5 @@
 internal import CALPC
+internal import CALPCSystem
 internal import Glibc
 
 /// The sole owner of one connected control socket: a close-on-exec `SOCK_SEQPACKET` Unix

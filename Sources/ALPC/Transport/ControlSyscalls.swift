@@ -1,4 +1,5 @@
 internal import CALPC
+internal import CALPCSystem
 internal import Glibc
 
 // The control plane's system calls: the one place in Transport that calls libc or the C

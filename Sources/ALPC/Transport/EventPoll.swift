@@ -1,4 +1,5 @@
 internal import CALPC
+internal import CALPCSystem
 internal import Glibc
 
 /// The sole owner of an epoll instance: one wait over many descriptors (a port's listener,

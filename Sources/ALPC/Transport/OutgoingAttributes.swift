@@ -1,4 +1,5 @@
 internal import CALPC
+internal import CALPCSystem
 
 /// The attributes an outgoing message carries to the peer, validated in full before anything
 /// is sent.

@@ -1,4 +1,5 @@
 internal import CALPC
+internal import CALPCSystem
 
 /// The descriptors that travelled for one record: its handles, then the direct attribute's
 /// event. Whatever nobody takes is closed when the attachment goes away.

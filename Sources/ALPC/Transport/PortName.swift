@@ -1,4 +1,5 @@
 internal import CALPC
+internal import CALPCSystem
 
 /// A Windows port name, such as `\RPC Control\MyPort`, and the abstract Unix socket address
 /// the port listens on.

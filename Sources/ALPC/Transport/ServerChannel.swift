@@ -1,4 +1,5 @@
 internal import CALPC
+internal import CALPCSystem
 internal import Synchronization
 
 /// The kernel's view of a connected peer, from SO_PEERCRED.

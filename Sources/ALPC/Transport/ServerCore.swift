@@ -1,4 +1,5 @@
 internal import CALPC
+internal import CALPCSystem
 internal import Synchronization
 
 internal import Glibc
@@ -74,18 +75,32 @@ final class ServerCore: @unchecked Sendable {
     }
 
     private enum TokenKind: UInt64 {
-        case listener = 0, handshake, control, doorbell
+        case listener = 0, handshake, control, doorbell, readiness
     }
 
-    private static func token(_ kind: TokenKind, _ id: Int) -> UInt64 { UInt64(id) << 2 | kind.rawValue }
+    private static func token(_ kind: TokenKind, _ id: Int) -> UInt64 { UInt64(id) << 3 | kind.rawValue }
 
-    init(name: PortName, maxMessageLength: Int, access: AccessPolicy) throws(NTStatus) {
+    /// For a waitable port: signalled while the receive role is free and a message waits that
+    /// no doorbell announces (already read from the control plane, or in a ring being
+    /// polled), so that the epoll descriptor stays readable while a message is queued.
+    private let readiness: Doorbell?
+    /// Whether `readiness` is signalled; owned by the holder of the receive role.
+    @exclusivity(unchecked) private var readinessSignalled = false
+
+    init(name: PortName, maxMessageLength: Int, access: AccessPolicy, waitable: Bool = false) throws(NTStatus) {
         self.name = name
         self.maxMessageLength = maxMessageLength
         self.access = access
         let listener = try ControlListener.listen(on: name)
         self.events = try EventPoll()
         try events.add(listener.fd, token: Self.token(.listener, 0))
+        if waitable {
+            let readiness = try Doorbell()
+            try events.add(readiness.fd, token: Self.token(.readiness, 0))
+            self.readiness = consume readiness
+        } else {
+            self.readiness = nil
+        }
         self.listener = consume listener
     }
 
@@ -108,6 +123,8 @@ final class ServerCore: @unchecked Sendable {
     func receive<Sink: MessageSink>(into sink: inout Sink, deadline: UInt64?) throws(NTStatus) {
         try acquireRole(deadline: deadline)
         defer { releaseRole() }
+        if readiness != nil { clearReadiness() }
+        defer { if readiness != nil { settleReadiness() } }
         var emptyRounds = 0
         var spinStart: UInt64 = 0
         while true {
@@ -148,6 +165,56 @@ final class ServerCore: @unchecked Sendable {
             _ = try pollEvents(timeoutNanos: timeout)
             spinStart = 0
         }
+    }
+
+    // MARK: Waitable ports
+
+    /// The descriptor that is readable while a message may be queued: the epoll descriptor of
+    /// a waitable port, nil for another.
+    var pollDescriptor: Int32? { readiness == nil ? nil : events.fd }
+
+    /// Waits until a message can be received, without receiving it. True when one can, false
+    /// when the deadline passed first.
+    func waitForMessage(deadline: UInt64?) throws(NTStatus) -> Bool {
+        try acquireRole(deadline: deadline)
+        defer { releaseRole() }
+        if readiness != nil { clearReadiness() }
+        defer { if readiness != nil { settleReadiness() } }
+        while true {
+            if hasDeliverable() { return true }
+            if try pollEvents(timeoutNanos: 0) { continue }
+            var timeout = Int64(AdaptiveWait.sliceNanos)
+            if let deadline {
+                let now = alpc_now_ns()
+                guard now < deadline else { return false }
+                timeout = min(timeout, Int64(deadline &- now))
+            }
+            if stateLock.withLock({ isClosed }) { throw .portDisconnected }
+            _ = try pollEvents(timeoutNanos: timeout)
+        }
+    }
+
+    /// True when a receive would deliver something now: a control event, or a hot ring with a
+    /// record or a closing connection.
+    private func hasDeliverable() -> Bool {
+        !controlQueue.isEmpty || hot.contains { $0.consumer.hasRecord || $0.closing != nil }
+    }
+
+    /// The receive role was taken: nothing needs `readiness` while it is held.
+    private func clearReadiness() {
+        guard readinessSignalled else { return }
+        readiness?.drain()
+        readinessSignalled = false
+    }
+
+    /// Before the receive role is given up: signals `readiness` when a message waits that no
+    /// doorbell will announce; otherwise lets every hot connection's client ring again.
+    private func settleReadiness() {
+        var waiting = hasDeliverable()
+        if !waiting { waiting = (try? goColdAndRecheck()) ?? true }
+        guard waiting != readinessSignalled else { return }
+        if waiting { readiness?.ring() } else { readiness?.drain() }
+        readinessSignalled = waiting
     }
 
     private func acquireRole(deadline: UInt64?) throws(NTStatus) {
@@ -353,8 +420,11 @@ final class ServerCore: @unchecked Sendable {
         var progress = false
         for index in 0..<count {
             let event = eventBuffer[index]
-            let id = Int(event.token >> 2)
-            switch TokenKind(rawValue: event.token & 3)! {
+            let id = Int(event.token >> 3)
+            switch TokenKind(rawValue: event.token & 7)! {
+            case .readiness:
+                // Signalled only while nobody receives; the receiver clears it.
+                break
             case .listener:
                 acceptPendingSockets()
             case .handshake:

@@ -1,4 +1,5 @@
 internal import CALPC
+internal import CALPCSystem
 
 /// Moves messages between `AlpcMessage` buffers and ring slots.
 ///

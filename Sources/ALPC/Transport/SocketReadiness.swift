@@ -1,4 +1,5 @@
 internal import CALPC
+internal import CALPCSystem
 internal import Glibc
 
 /// What a control socket is ready for, or what happened to its peer, as `poll(2)` reports it.

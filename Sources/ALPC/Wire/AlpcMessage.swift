@@ -29,6 +29,9 @@ public final class AlpcMessage {
     /// The message's attribute buffer.
     public let attributes: MessageAttributes
 
+    /// False when the header-and-data buffer belongs to the caller (``init(unsafeBuffer:size:attributes:)``).
+    private let ownsBuffer: Bool
+
     /// What came with the last message received into this one (descriptors, the indirect
     /// handle array, the QoS copy, the view's section); released by the next receive.
     var receivedResources: ReceivedResources?
@@ -47,11 +50,31 @@ public final class AlpcMessage {
         self.buffer = buffer
         self.bufferSize = size
         self.attributes = attributes
+        self.ownsBuffer = true
         PortMessage(unsafeStart: buffer, capacity: size)._storeLengths(0)
     }
 
+    /// Views a message buffer that the caller owns (a C program's `PORT_MESSAGE` and the data
+    /// after it), as it is: nothing is zeroed or copied, and receiving into the message writes
+    /// into that buffer.
+    ///
+    /// - Parameters:
+    ///   - unsafeBuffer: the `PORT_MESSAGE`, 8-byte aligned.
+    ///   - size: the bytes the buffer holds, header included.
+    ///   - attributes: the attribute buffer.
+    /// - Warning: The buffer must stay valid while this message is alive; it is not freed.
+    /// - Precondition: `size` is at least ``PortMessageLayout/headerSize`` (0x28).
+    public init(unsafeBuffer: UnsafeMutableRawPointer, size: Int, attributes: MessageAttributes) {
+        precondition(size >= PortMessageLayout.headerSize, "an ALPC message needs at least 0x28 bytes")
+        self.buffer = unsafeBuffer
+        self.bufferSize = size
+        self.attributes = attributes
+        self.ownsBuffer = false
+    }
+
     deinit {
-        buffer.deallocate()
+        receivedResources = nil
+        if ownsBuffer { buffer.deallocate() }
     }
 
     /// Creates a message holding `data`, in a buffer of at least 4096 bytes with 0x200 bytes

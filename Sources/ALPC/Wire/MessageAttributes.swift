@@ -24,6 +24,9 @@ public final class MessageAttributes {
     /// The size of the buffer in bytes: 8 plus the size of each allocated blob.
     public let bufferSize: Int
 
+    /// False when the buffer belongs to the caller (``init(unsafeBuffer:)``).
+    private let ownsBuffer: Bool
+
     /// Creates a zeroed buffer with a blob for each attribute in `flags`, and ``valid`` empty.
     ///
     /// Bits other than the seven attributes are kept in ``allocated`` but take no space.
@@ -41,10 +44,22 @@ public final class MessageAttributes {
         precondition(status == STATUS_SUCCESS, "AlpcInitializeMessageAttribute failed on its own size")
         self.header = header
         self.bufferSize = size
+        self.ownsBuffer = true
+    }
+
+    /// Views an attribute buffer that the caller owns (a C program's
+    /// `ALPC_MESSAGE_ATTRIBUTES`), as it is: its `AllocatedAttributes` say which blobs follow.
+    ///
+    /// - Warning: The buffer must hold `AlpcGetHeaderSize(AllocatedAttributes)` bytes and stay
+    ///   valid while this object is alive; it is neither copied nor freed.
+    public init(unsafeBuffer: UnsafeMutablePointer<ALPC_MESSAGE_ATTRIBUTES>) {
+        self.header = unsafeBuffer
+        self.bufferSize = Int(AlpcGetHeaderSize(unsafeBuffer.pointee.AllocatedAttributes))
+        self.ownsBuffer = false
     }
 
     deinit {
-        UnsafeMutableRawPointer(header).deallocate()
+        if ownsBuffer { UnsafeMutableRawPointer(header).deallocate() }
     }
 
     /// Creates a buffer with a blob for each attribute in `flags`.

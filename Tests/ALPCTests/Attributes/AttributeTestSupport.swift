@@ -1,5 +1,6 @@
 import ALPC
 import CALPC
+import CALPCSystem
 import Glibc
 import Testing
 

@@ -9,7 +9,7 @@ struct StructLayoutTests {
         LayoutCheck(name: "sizeof(void *)", measured: MemoryLayout<UnsafeRawPointer>.size, expected: 8),
         .size(ULONG.self, "ULONG", 4),
         .size(CSHORT.self, "CSHORT", 2),
-        .size(WCHAR.self, "WCHAR", 2),
+        .size(WCHAR.self, "WCHAR (the platform's wchar_t: no WCHAR crosses the wire)", MemoryLayout<wchar_t>.size),
         .size(HANDLE?.self, "HANDLE", 8),
         .size(SIZE_T.self, "SIZE_T", 8),
         .size(NTSTATUS.self, "NTSTATUS", 4),

@@ -14,7 +14,7 @@
 #ifndef ALPC_SEGMENT_H
 #define ALPC_SEGMENT_H
 
-#include "ntalpc.h"
+#include <alpc/ntalpc.h>
 
 #ifdef __cplusplus
 extern "C" {

@@ -3,7 +3,7 @@
  * current glibc; the message path asks for them on every send, so they are cached per thread
  * and the caches are invalidated in a forked child.
  */
-#include "alpc/sys.h"
+#include "alpc_system/sys.h"
 
 #include <pthread.h>
 
