@@ -126,6 +126,24 @@ typedef struct _RTL_SRWLOCK {
 
 /** The header of an ALPC message (0x28 bytes); DataLength bytes of data follow it. */
 typedef struct _PORT_MESSAGE {
+#if defined(__swift__)
+    union {
+        struct {
+            CSHORT DataLength;
+            CSHORT TotalLength;
+        } s1;
+        ULONG Length;
+    } u1;
+    union {
+        struct {
+            CSHORT Type;
+            CSHORT DataInfoOffset;
+        } s2;
+        ULONG ZeroInit;
+    } u2;
+#else
+    /* phnt's nested names (u1.s1.DataLength) and the flat names other headers use
+     * (DataLength), over the same bytes. */
     union {
         union {
             struct {
@@ -134,14 +152,11 @@ typedef struct _PORT_MESSAGE {
             } s1;
             ULONG Length;
         } u1;
-#if !defined(__swift__)
-        /* The flat names other headers use, over the same bytes. */
         struct {
             CSHORT DataLength;
             CSHORT TotalLength;
         };
         ULONG Length;
-#endif
     };
     union {
         union {
@@ -151,14 +166,13 @@ typedef struct _PORT_MESSAGE {
             } s2;
             ULONG ZeroInit;
         } u2;
-#if !defined(__swift__)
         struct {
             CSHORT Type;
             CSHORT DataInfoOffset;
         };
         ULONG ZeroInit;
-#endif
     };
+#endif
     union {
         CLIENT_ID ClientId;
         double DoNotUseThisField;
@@ -200,12 +214,14 @@ typedef struct _ALPC_MESSAGE_ATTRIBUTES {
 /** The security attribute: a QoS and a security-context handle. */
 typedef struct _ALPC_SECURITY_ATTR {
     ULONG Flags;
+#if defined(__swift__)
+    PSECURITY_QUALITY_OF_SERVICE QoS;
+#else
     union {
         PSECURITY_QUALITY_OF_SERVICE QoS;
-#if !defined(__swift__)
         PSECURITY_QUALITY_OF_SERVICE SecurityQos; /* the name other headers use */
-#endif
     };
+#endif
     ALPC_HANDLE ContextHandle;
 } ALPC_SECURITY_ATTR, *PALPC_SECURITY_ATTR;
 
