@@ -2,9 +2,8 @@
 import PackageDescription
 
 // libalpc: the NT-shaped C API (NtAlpc* and the NT basics around it) as a shared library for C
-// and C++ programs, implemented over the Swift library. Its own package, because the root
-// package's `alpc` executable already takes the product name `alpc`.
-// Build: `swift build -c release --package-path CAPI` -> CAPI/.build/release/libalpc.so
+// and C++ programs, implemented over the Swift library. Its own package, so that Swift users of
+// the library never build it. Build it with `bash CAPI/build.sh`, which also writes alpc.pc.
 // A path dependency is identified by its folder's name, which depends on where the repository
 // was cloned; derive it from this manifest's own location.
 let libraryPackage = String(Context.packageDirectory.split(separator: "/").dropLast().last ?? "main")
@@ -12,7 +11,7 @@ let libraryPackage = String(Context.packageDirectory.split(separator: "/").dropL
 let package = Package(
     name: "SwiftALPCCAPI",
     products: [
-        .library(name: "alpc", type: .dynamic, targets: ["ALPCNT"]),
+        .library(name: "alpcnt", type: .dynamic, targets: ["ALPCNT"]),
     ],
     dependencies: [
         .package(path: "../"),
@@ -28,7 +27,9 @@ let package = Package(
             swiftSettings: [
                 .enableUpcomingFeature("MemberImportVisibility"),
                 .enableUpcomingFeature("ExistentialAny"),
-            ]
+            ],
+            // C programs link with -lalpc (build.sh links libalpc.so to this product).
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libalpc.so"])]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,116 @@
+internal import ALPC
+internal import CALPC
+internal import Dispatch
+internal import Synchronization
+
+/// A client port of the C API: connected at once (a synchronous connect), or connecting on a
+/// thread of its own (an asynchronous connect), whose outcome the next receive reports as an
+/// `LPC_CONNECTION_REPLY` message or as the failure status.
+final class ClientPort: Sendable {
+    private enum State {
+        case connecting
+        case connected(AlpcClient)
+        case failed(NTStatus)
+        case disconnected
+    }
+
+    /// What an asynchronous connect has to tell the next receive.
+    enum Outcome {
+        /// The server's connection reply: header and data, Type LPC_CONNECTION_REPLY.
+        case reply([UInt8])
+        /// The connect failed with this status.
+        case failure(NTStatus)
+    }
+
+    private let state: Mutex<State>
+    private let pending = Mutex<Outcome?>(nil)
+    private let finished = DispatchGroup()
+
+    /// A port connected synchronously.
+    init(connected client: AlpcClient) {
+        state = Mutex(.connected(client))
+    }
+
+    /// A port whose connect runs now, on a thread of its own.
+    init(connecting connect: @escaping @Sendable () throws(NTStatus) -> (AlpcClient, [UInt8])) throws(NTStatus) {
+        state = Mutex(.connecting)
+        finished.enter()
+        let started = DetachedThread.start { [self] in
+            do throws(NTStatus) {
+                let (client, reply) = try connect()
+                let kept = state.withLock { state -> Bool in
+                    guard case .connecting = state else { return false }
+                    state = .connected(client)
+                    return true
+                }
+                if kept { pending.withLock { $0 = .reply(reply) } } else { client.disconnect() }
+            } catch {
+                state.withLock { state in
+                    if case .connecting = state { state = .failed(error) }
+                }
+                pending.withLock { $0 = .failure(error) }
+            }
+            finished.leave()
+        }
+        guard started else {
+            finished.leave()
+            throw .insufficientResources
+        }
+    }
+
+    /// Waits for the connect to end, up to `timeout` (nil: without limit). False on timeout.
+    func waitConnected(timeout: Duration?) -> Bool {
+        guard let timeout else {
+            finished.wait()
+            return true
+        }
+        let (seconds, attoseconds) = timeout.components
+        let nanos = Int(clamping: seconds.multipliedReportingOverflow(by: 1_000_000_000).partialValue) &+ Int(attoseconds / 1_000_000_000)
+        return finished.wait(timeout: .now() + .nanoseconds(max(0, nanos))) == .success
+    }
+
+    /// The connected client, waiting up to `timeout` for an asynchronous connect.
+    ///
+    /// - Throws: `.timeout`, the connect's failure, or `.portDisconnected` once disconnected.
+    func client(timeout: Duration?) throws(NTStatus) -> AlpcClient {
+        guard waitConnected(timeout: timeout) else { throw .timeout }
+        return try state.withLock { (state) throws(NTStatus) -> AlpcClient in
+            switch state {
+            case .connected(let client): return client
+            case .failed(let status): throw status
+            case .connecting, .disconnected: throw .portDisconnected
+            }
+        }
+    }
+
+    /// Takes what an asynchronous connect has to tell the next receive, if anything.
+    func takeOutcome() -> Outcome? {
+        pending.withLock { outcome in
+            defer { outcome = nil }
+            return outcome
+        }
+    }
+
+    /// Puts back an outcome that the receive could not deliver (its buffer was too small).
+    func restore(_ outcome: Outcome) {
+        pending.withLock { $0 = outcome }
+    }
+
+    /// The connected client, if the connect is over and succeeded.
+    var connectedClient: AlpcClient? {
+        state.withLock { state in
+            if case .connected(let client) = state { return client }
+            return nil
+        }
+    }
+
+    /// Disconnects; a connect still running is dropped when it ends.
+    func disconnect() {
+        let client = state.withLock { state -> AlpcClient? in
+            defer { state = .disconnected }
+            if case .connected(let client) = state { return client }
+            return nil
+        }
+        client?.disconnect()
+    }
+}

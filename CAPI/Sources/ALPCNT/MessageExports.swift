@@ -1,0 +1,110 @@
+internal import ALPC
+public import CALPC
+
+/// NtAlpcSendWaitReceivePort: see alpc.h.
+@c(NtAlpcSendWaitReceivePort)
+public func ntAlpcSendWaitReceivePort(
+    _ portHandle: HANDLE?, _ flags: ULONG, _ sendMessage: PPORT_MESSAGE?,
+    _ sendMessageAttributes: PALPC_MESSAGE_ATTRIBUTES?, _ receiveMessage: PPORT_MESSAGE?,
+    _ bufferLength: PSIZE_T?, _ receiveMessageAttributes: PALPC_MESSAGE_ATTRIBUTES?, _ timeout: PLARGE_INTEGER?
+) -> NTSTATUS {
+    guard let port = PortTable.shared.port(portHandle) else { return STATUS_INVALID_HANDLE }
+    let wait = NTTimeout.duration(timeout)
+    return ntStatus { () throws(NTStatus) in
+        switch port.kind {
+        case .connection(let server), .communication(let server, _):
+            if let sendMessage {
+                try server.send(CMessage.outgoing(sendMessage, attributes: sendMessageAttributes))
+            }
+            guard let receiveMessage else { return }
+            guard case .connection = port.kind else { throw .invalidParameter5 }
+            try CMessage.receive(
+                into: receiveMessage, bufferLength: bufferLength, attributes: receiveMessageAttributes,
+                defaultCapacity: server.attributes.maxMessageLength, port: port
+            ) { (message) throws(NTStatus) in
+                try server.receive(into: message, timeout: wait)
+            }
+        case .client(let clientPort):
+            try clientSendReceive(
+                clientPort, port: port, flags: flags, sendMessage, sendMessageAttributes, receiveMessage,
+                bufferLength, receiveMessageAttributes, wait)
+        }
+    }
+}
+
+/// A client port's send and receive.
+private func clientSendReceive(
+    _ clientPort: ClientPort, port: NTPort, flags: ULONG, _ sendMessage: PPORT_MESSAGE?,
+    _ sendMessageAttributes: PALPC_MESSAGE_ATTRIBUTES?, _ receiveMessage: PPORT_MESSAGE?,
+    _ bufferLength: PSIZE_T?, _ receiveMessageAttributes: PALPC_MESSAGE_ATTRIBUTES?, _ wait: Duration?
+) throws(NTStatus) {
+    let synchronous = flags & ALPC_MSGFLG_SYNC_REQUEST != 0
+    let datagram = flags & ALPC_MSGFLG_RELEASE_MESSAGE != 0
+    if synchronous {
+        guard !datagram else { throw .invalidParameter2 }
+        guard sendMessage != nil else { throw .invalidParameter3 }
+        guard receiveMessage != nil else { throw .lpcReceiveBufferExpected }
+    }
+    // An asynchronous connect's outcome comes first, as the next message.
+    if sendMessage == nil, let receiveMessage, let outcome = clientPort.takeOutcome() {
+        try deliver(outcome, clientPort: clientPort, into: receiveMessage, bufferLength: bufferLength)
+        return
+    }
+    let client = try clientPort.client(timeout: wait)
+    if let sendMessage {
+        let request = CMessage.outgoing(sendMessage, attributes: sendMessageAttributes)
+        if synchronous, let receiveMessage {
+            try CMessage.receive(
+                into: receiveMessage, bufferLength: bufferLength, attributes: receiveMessageAttributes,
+                defaultCapacity: client.maxMessageLength, port: port
+            ) { (reply) throws(NTStatus) in
+                try client.sendReceive(request, receiveInto: reply, flags: .syncRequest, timeout: wait)
+            }
+            return
+        }
+        let requestId = try client.send(request, flags: datagram ? .releaseMessage : [])
+        // The request's id, for NtAlpcCancelMessage, in the CONTEXT attribute when allocated.
+        if let sendMessageAttributes,
+            let context = AlpcGetMessageAttribute(sendMessageAttributes, ALPC_MESSAGE_CONTEXT_ATTRIBUTE)
+        {
+            context.assumingMemoryBound(to: ALPC_CONTEXT_ATTR.self).pointee.MessageId = requestId
+        }
+    }
+    guard let receiveMessage else { return }
+    try CMessage.receive(
+        into: receiveMessage, bufferLength: bufferLength, attributes: receiveMessageAttributes,
+        defaultCapacity: client.maxMessageLength, port: port
+    ) { (message) throws(NTStatus) in
+        try client.receive(into: message, timeout: wait)
+    }
+}
+
+/// Delivers an asynchronous connect's outcome as a receive would.
+private func deliver(
+    _ outcome: ClientPort.Outcome, clientPort: ClientPort, into message: PPORT_MESSAGE, bufferLength: PSIZE_T?
+) throws(NTStatus) {
+    switch outcome {
+    case .failure(let status):
+        throw status
+    case .reply(let bytes):
+        let capacity = bufferLength.map { Int(clamping: $0.pointee) } ?? bytes.count
+        guard capacity >= bytes.count else {
+            bufferLength?.pointee = SIZE_T(bytes.count)
+            clientPort.restore(outcome)
+            throw .bufferTooSmall
+        }
+        bytes.withUnsafeBytes { UnsafeMutableRawPointer(message).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+    }
+}
+
+/// NtAlpcCancelMessage: see alpc.h.
+@c(NtAlpcCancelMessage)
+public func ntAlpcCancelMessage(_ portHandle: HANDLE?, _ flags: ULONG, _ messageContext: PALPC_CONTEXT_ATTR?) -> NTSTATUS {
+    guard let port = PortTable.shared.port(portHandle) else { return STATUS_INVALID_HANDLE }
+    guard let messageContext else { return STATUS_INVALID_PARAMETER_3 }
+    guard case .client(let clientPort) = port.kind else { return STATUS_INVALID_PARAMETER_1 }
+    return ntStatus { () throws(NTStatus) in
+        guard let client = clientPort.connectedClient else { throw .portDisconnected }
+        try client.cancelRequest(messageContext.pointee.MessageId)
+    }
+}

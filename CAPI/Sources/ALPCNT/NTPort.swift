@@ -1,0 +1,139 @@
+internal import ALPC
+internal import CALPC
+internal import CALPCNTSupport
+internal import Glibc
+internal import Synchronization
+
+/// A port handle of the C API: a connection port (a server), a communication port (one of its
+/// connections) or a client port. The handle is an eventfd of its own that identifies it.
+final class NTPort: Sendable {
+    /// What the handle stands for.
+    enum Kind: Sendable {
+        case connection(AlpcServer)
+        case communication(AlpcServer, ServerConnection)
+        case client(ClientPort)
+    }
+
+    let kind: Kind
+    /// The handle's descriptor.
+    let descriptor: Int32
+    /// The port's ALPC_PORFLG_* flags.
+    let flags: UInt32
+    /// The port's number among the ports of this process: ALPC_BASIC_INFORMATION.SequenceNo.
+    let sequenceNumber: UInt32
+    /// The port context given at accept (communication ports).
+    let portContext: UInt64
+
+    private struct Retained {
+        /// The messages last received into each C buffer, by address: what came with them
+        /// (indirect handle arrays, QoS copies, view holds) lives until the next receive into
+        /// the same buffer, at most `maxRetained` buffers.
+        var received: [Received] = []
+        /// The security contexts created on this port.
+        var securityContexts: Set<UInt64> = []
+        var nextSecurityContext: UInt64 = 0
+    }
+
+    /// A message kept for the C buffer at `address`. Nothing uses it again: it only keeps
+    /// what came with it alive, so it may move to whichever thread drops it.
+    private struct Received: @unchecked Sendable {
+        let address: UInt
+        let message: AlpcMessage
+    }
+
+    private let retained = Mutex(Retained())
+    private static let maxRetained = 16
+    private static let sequence = Atomic<UInt32>(0)
+
+    private init(kind: Kind, descriptor: Int32, flags: UInt32, portContext: UInt64) {
+        self.kind = kind
+        self.descriptor = descriptor
+        self.flags = flags
+        self.portContext = portContext
+        self.sequenceNumber = Self.sequence.add(1, ordering: .relaxed).newValue
+    }
+
+    /// A new port of `kind` with a handle of its own, entered in the handle table.
+    static func open(_ kind: Kind, flags: UInt32, portContext: UInt64 = 0) throws(NTStatus) -> NTPort {
+        let fd = alpcnt_eventfd()
+        guard fd >= 0 else { throw .insufficientResources }
+        let port = NTPort(kind: kind, descriptor: fd, flags: flags, portContext: portContext)
+        PortTable.shared.insert(port)
+        return port
+    }
+
+    /// The handle to give the caller.
+    var handle: UnsafeMutableRawPointer? { .init(descriptor: descriptor) }
+
+    /// The server behind a connection or communication port.
+    var server: AlpcServer? {
+        switch kind {
+        case .connection(let server), .communication(let server, _): server
+        case .client: nil
+        }
+    }
+
+    /// Ends what the handle stands for (NtClose, NtAlpcDisconnectPort).
+    func disconnect() {
+        switch kind {
+        case .connection(let server): server.disconnect()
+        case .communication(_, let connection): connection.disconnect()
+        case .client(let client): client.disconnect()
+        }
+    }
+
+    /// Keeps `message`, just received into the C buffer it views, until the next receive into
+    /// that buffer; the caller owns the descriptors it brought.
+    func retain(received message: AlpcMessage, at address: UnsafeMutableRawPointer) {
+        _ = message.takeHandles()
+        let kept = Received(address: UInt(bitPattern: address), message: message)
+        retained.withLock { state in
+            state.received.removeAll { $0.address == kept.address }
+            if state.received.count == Self.maxRetained { state.received.removeFirst() }
+            state.received.append(kept)
+        }
+    }
+
+    /// Forgets what was received into the buffer at `address` (it is about to be reused).
+    func forgetReceived(at address: UnsafeMutableRawPointer) {
+        let key = UInt(bitPattern: address)
+        retained.withLock { $0.received.removeAll { $0.address == key } }
+    }
+
+    /// A new security context handle of this port.
+    func createSecurityContext() -> UInt64 {
+        retained.withLock { state in
+            state.nextSecurityContext &+= 1
+            let handle = (UInt64(sequenceNumber) << 32) | state.nextSecurityContext
+            state.securityContexts.insert(handle)
+            return handle
+        }
+    }
+
+    /// Deletes the security context `handle`; false when the port has none such.
+    func deleteSecurityContext(_ handle: UInt64) -> Bool {
+        retained.withLock { $0.securityContexts.remove(handle) != nil }
+    }
+}
+
+/// The port handles of the process, by descriptor.
+final class PortTable: Sendable {
+    static let shared = PortTable()
+    private let ports = Mutex<[Int32: NTPort]>([:])
+
+    func insert(_ port: NTPort) {
+        ports.withLock { $0[port.descriptor] = port }
+    }
+
+    /// The port whose handle is `handle`, or nil.
+    func port(_ handle: UnsafeMutableRawPointer?) -> NTPort? {
+        guard let fd = handle.descriptor else { return nil }
+        return ports.withLock { $0[fd] }
+    }
+
+    /// Removes and returns the port whose handle is `handle`.
+    func remove(_ handle: UnsafeMutableRawPointer?) -> NTPort? {
+        guard let fd = handle.descriptor else { return nil }
+        return ports.withLock { $0.removeValue(forKey: fd) }
+    }
+}
