@@ -37,6 +37,7 @@ static void wide_name(const char *narrow, wchar_t *wide, size_t capacity) {
 
 static void init_attributes(ATTRIBUTES *attributes) {
     SIZE_T required = 0;
+    RtlZeroMemory(attributes, sizeof *attributes);
     CHECK_STATUS(AlpcInitializeMessageAttribute(ALPC_MESSAGE_ATTRIBUTE_ALL, NULL, 0, &required), STATUS_BUFFER_TOO_SMALL);
     CHECK(required <= sizeof *attributes, "attribute buffer of %zu bytes", (size_t)required);
     CHECK_STATUS(AlpcInitializeMessageAttribute(ALPC_MESSAGE_ATTRIBUTE_ALL, &attributes->Header, sizeof *attributes,

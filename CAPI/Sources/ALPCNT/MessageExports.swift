@@ -46,9 +46,12 @@ private func clientSendReceive(
         guard receiveMessage != nil else { throw .lpcReceiveBufferExpected }
     }
     // An asynchronous connect's outcome comes first, as the next message.
-    if sendMessage == nil, let receiveMessage, let outcome = clientPort.takeOutcome() {
-        try deliver(outcome, clientPort: clientPort, into: receiveMessage, bufferLength: bufferLength)
-        return
+    if sendMessage == nil, let receiveMessage {
+        guard clientPort.waitConnected(timeout: wait) else { throw .timeout }
+        if let outcome = clientPort.takeOutcome() {
+            try deliver(outcome, clientPort: clientPort, into: receiveMessage, bufferLength: bufferLength)
+            return
+        }
     }
     let client = try clientPort.client(timeout: wait)
     if let sendMessage {

@@ -8,9 +8,10 @@ public func ntAlpcCreatePort(
 ) -> NTSTATUS {
     guard let portHandle else { return STATUS_INVALID_PARAMETER_1 }
     guard let name = NTString.decode(objectAttributes?.pointee.ObjectName) else { return STATUS_OBJECT_NAME_INVALID }
-    let attributes = portAttributes.map { PortAttributes(raw: $0.pointee) } ?? .server
+    let attributes = PortAttributes(c: portAttributes, defaults: .server)
     return ntStatus { () throws(NTStatus) in
-        let server = try AlpcServer(portName: name, attributes: attributes)
+        let access = NTSecurity.accessPolicy(objectAttributes?.pointee.SecurityDescriptor)
+        let server = try AlpcServer(portName: name, attributes: attributes, access: access)
         do throws(NTStatus) {
             let port = try NTPort.open(.connection(server), flags: attributes.flags)
             portHandle.pointee = port.handle
@@ -66,7 +67,7 @@ private func connect(
     _ portHandle: PHANDLE, name: String, portAttributes: PALPC_PORT_ATTRIBUTES?, flags: ULONG, requiredUid: UInt32?,
     connectionMessage: PPORT_MESSAGE?, bufferLength: PSIZE_T?, timeout: Duration?
 ) -> NTSTATUS {
-    let attributes = portAttributes.map { PortAttributes(raw: $0.pointee) } ?? .client
+    let attributes = PortAttributes(c: portAttributes, defaults: .client)
     return ntStatus { () throws(NTStatus) in
         if flags & ALPC_MSGFLG_SYNC_REQUEST != 0 {
             let message = connectionMessage.map { message in
@@ -131,7 +132,7 @@ public func ntAlpcAcceptConnectPort(
             portHandle?.pointee = nil
             return
         }
-        let attributes = portAttributes.map { PortAttributes(raw: $0.pointee) } ?? .accept
+        let attributes = PortAttributes(c: portAttributes, defaults: .accept)
         let context = UInt64(UInt(bitPattern: portContext))
         let connection = try server.acceptConnection(request, attributes: attributes, portContext: context)
         guard let portHandle else { return }

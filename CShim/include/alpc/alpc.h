@@ -30,7 +30,9 @@ const char *AlpcStatusName(NTSTATUS Status);
 
 /**
  * Creates the connection port named by ObjectAttributes->ObjectName. PortAttributes may be NULL
- * (0x1000-byte messages); ALPC_PORFLG_WAITABLE_PORT makes the handle waitable. Errors:
+ * (0x1000-byte messages); ALPC_PORFLG_WAITABLE_PORT makes the handle waitable. Who may connect:
+ * the server's user and root, or every user when ObjectAttributes->SecurityDescriptor has a
+ * NULL DACL (SE_DACL_PRESENT with no DACL). Errors:
  * STATUS_OBJECT_NAME_COLLISION, STATUS_OBJECT_NAME_INVALID, STATUS_INVALID_PARAMETER.
  */
 NTSYSCALLAPI NTSTATUS NTAPI NtAlpcCreatePort(PHANDLE PortHandle, POBJECT_ATTRIBUTES ObjectAttributes,

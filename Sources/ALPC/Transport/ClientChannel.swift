@@ -61,6 +61,9 @@ final class ClientChannel: @unchecked Sendable {
     @exclusivity(unchecked) private var cancelled: [UInt32] = []
     /// How many cancelled requests the channel remembers.
     static let maxCancelled = 4096
+    /// `cancelled.count`, read without the lock so that a reply costs nothing while no
+    /// request is cancelled.
+    private let cancelledCount = Atomic<Int>(0)
 
     /// 0 while open; otherwise the status every call fails with.
     private let closedStatus = Atomic<Int32>(0)
@@ -311,6 +314,13 @@ final class ClientChannel: @unchecked Sendable {
             throw .portDisconnected
         }
         let isReply = record.kind == ALPC_RECORD_REPLY
+        if isReply, cancelledCount.load(ordering: .relaxed) > 0, receiveLock.withLock({ dropIfCancelled(record.cookie) }) {
+            // The reply to a cancelled request: dropped, with what came with it.
+            if record.hasAttachment { peerResources.removeFirstAttachment() }
+            receivedSequence &+= 1
+            releaseSlot()
+            return false
+        }
         let mine: Bool
         if cookie != 0 {
             mine = isReply && record.cookie == cookie
@@ -341,11 +351,7 @@ final class ClientChannel: @unchecked Sendable {
         let parked = Parked(bytes: bytes, attributes: inbound, sequence: receivedSequence, cookie: isReply ? record.cookie : 0)
         releaseSlot()
         receiveLock.withLock {
-            if isReply, !cancelled.isEmpty, let index = cancelled.firstIndex(of: record.cookie) {
-                // The reply to a cancelled request: dropped, with what came with it.
-                // (Its attributes' descriptors and section hold go with it.)
-                cancelled.remove(at: index)
-            } else if isReply && awaiting.contains(record.cookie) {
+            if isReply && awaiting.contains(record.cookie) {
                 mailbox[record.cookie] = parked
             } else {
                 inbox.append(parked)
@@ -401,7 +407,17 @@ final class ClientChannel: @unchecked Sendable {
             }
             if cancelled.count == Self.maxCancelled { cancelled.removeFirst() }
             cancelled.append(cookie)
+            cancelledCount.store(cancelled.count, ordering: .relaxed)
         }
+    }
+
+    /// True, forgetting the cancellation, when `cookie` is a cancelled request's. Runs under
+    /// the receive lock.
+    private func dropIfCancelled(_ cookie: UInt32) -> Bool {
+        guard !cancelled.isEmpty, let index = cancelled.firstIndex(of: cookie) else { return false }
+        cancelled.remove(at: index)
+        cancelledCount.store(cancelled.count, ordering: .relaxed)
+        return true
     }
 
     // MARK: Lifecycle
