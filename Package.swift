@@ -5,6 +5,8 @@ let package = Package(
     name: "SwiftALPC",
     products: [
         .library(name: "ALPC", targets: ["ALPC"]),
+        // The NT-shaped C API as a Swift module; C programs link it as libalpc (CAPI/build.sh).
+        .library(name: "ALPCNT", targets: ["ALPCNT"]),
         .executable(name: "alpc", targets: ["alpc"]),
     ],
     dependencies: [
@@ -31,9 +33,20 @@ let package = Package(
             dependencies: ["CALPC", "CALPCSystem"],
             path: "Sources/ALPC"
         ),
-        // The other transports `alpc bench` compares with, written in C so that they are honest.
+        // The C API: the @c exports that alpc.h and ntbase.h declare, over the Swift library.
+        .target(
+            name: "ALPCNT",
+            dependencies: ["ALPC", "CALPC", "CALPCNTSupport"],
+            path: "Sources/ALPCNT"
+        ),
+        // Linux calls behind the C API that Swift cannot make directly (variadic syscall,
+        // GNU-only declarations), and the thread-local last Win32 error.
+        .target(name: "CALPCNTSupport", path: "Sources/CALPCNTSupport"),
+        // The other transports `alpc bench` compares with, written in C so that they are
+        // honest, and the C side of its alpc-c round trips through NtAlpcSendWaitReceivePort.
         .target(
             name: "CBaselines",
+            dependencies: ["CALPC"],
             path: "Sources/CBaselines",
             cSettings: [.define("_GNU_SOURCE")]
         ),
@@ -42,6 +55,7 @@ let package = Package(
             name: "AlpcCommands",
             dependencies: [
                 "ALPC",
+                "ALPCNT",
                 "CBaselines",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -70,7 +84,7 @@ let package = Package(
 
 // Standard settings for every Swift target.
 for target in package.targets where [.regular, .executable, .test].contains(target.type) {
-    if ["CALPC", "CALPCSystem", "CBaselines"].contains(target.name) { continue }
+    if ["CALPC", "CALPCSystem", "CALPCNTSupport", "CBaselines"].contains(target.name) { continue }
     target.swiftSettings = (target.swiftSettings ?? []) + [
         .enableUpcomingFeature("MemberImportVisibility"),
         .enableUpcomingFeature("ExistentialAny"),

@@ -1,9 +1,10 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// libalpc: the NT-shaped C API (NtAlpc* and the NT basics around it) as a shared library for C
-// and C++ programs, implemented over the Swift library. Its own package, so that Swift users of
-// the library never build it. Build it with `bash CAPI/build.sh`, which also writes alpc.pc.
+// libalpc: the NT-shaped C API (NtAlpc* and the NT basics around it, the root package's ALPCNT
+// module) as a shared library for C and C++ programs. Its own package because the root
+// package's `alpc` executable holds the product name `alpc`; the product is libalpcnt.so, with
+// the SONAME libalpc.so. Build it with `bash CAPI/build.sh`, which also writes alpc.pc.
 // A path dependency is identified by its folder's name, which depends on where the repository
 // was cloned; derive it from this manifest's own location.
 let libraryPackage = String(Context.packageDirectory.split(separator: "/").dropLast().last ?? "main")
@@ -11,23 +12,16 @@ let libraryPackage = String(Context.packageDirectory.split(separator: "/").dropL
 let package = Package(
     name: "SwiftALPCCAPI",
     products: [
-        .library(name: "alpcnt", type: .dynamic, targets: ["ALPCNT"]),
+        .library(name: "alpcnt", type: .dynamic, targets: ["AlpcSharedLibrary"]),
     ],
     dependencies: [
         .package(path: "../"),
     ],
     targets: [
-        // Linux calls Swift cannot make directly (variadic syscall, GNU-only declarations).
-        .target(name: "CALPCNTSupport", path: "Sources/CALPCNTSupport"),
-        // The @c exports declared by CShim/include/alpc/alpc.h and ntbase.h.
         .target(
-            name: "ALPCNT",
-            dependencies: [.product(name: "ALPC", package: libraryPackage), "CALPCNTSupport"],
-            path: "Sources/ALPCNT",
-            swiftSettings: [
-                .enableUpcomingFeature("MemberImportVisibility"),
-                .enableUpcomingFeature("ExistentialAny"),
-            ],
+            name: "AlpcSharedLibrary",
+            dependencies: [.product(name: "ALPCNT", package: libraryPackage)],
+            path: "Sources/AlpcSharedLibrary",
             // C programs link with -lalpc (build.sh links libalpc.so to this product).
             linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libalpc.so"])]
         ),

@@ -9,7 +9,7 @@ enum Baselines {
         case .pipe: BL_PIPE
         case .futex: BL_FUTEX
         case .spin: BL_SPIN
-        case .alpc, .ring: nil
+        case .alpc, .alpcC, .ring: nil
         }
     }
 

@@ -13,7 +13,9 @@ extension AlpcCommand {
             discussion: """
                 Every measurement runs between two processes. ALPC: AlpcClient.sendReceive in this \
                 process against an AlpcServer in a child process (`alpc bench-peer`) that sends each \
-                request back; request and reply messages are allocated once and reused. Baselines \
+                request back; request and reply messages are allocated once and reused. alpc-c: the \
+                same round trips from C through the C API (NtAlpcSendWaitReceivePort, a new request \
+                header each time), against the same peer. Baselines \
                 (written in C): a SOCK_SEQPACKET socket pair, two pipes, a shared-memory futex \
                 ping-pong, and a shared-memory spin ping-pong, the floor. Payloads: 64 B, 4 KiB and \
                 1 MiB each way (ALPC at 1 MiB needs the view attribute and is not measured yet).
@@ -99,7 +101,8 @@ extension AlpcCommand {
             defer { peer.terminate() }
             let alpc = try AlpcRoundTrips(portName: portName, payloads: plan.payloads)
             defer { alpc.client.disconnect() }
-            let run = BenchRun(plan: plan, cpus: cpus, idleGapNanos: idleGapNanos, alpc: alpc)
+            let alpcC = try AlpcCRoundTrips(portName: portName, maxMessageLength: alpc.client.maxMessageLength)
+            let run = BenchRun(plan: plan, cpus: cpus, idleGapNanos: idleGapNanos, alpc: alpc, alpcC: alpcC)
             try run.run(start: start)
             return BenchReport(
                 cpus: cpus, idleGapNanos: idleGapNanos, roundsPlanned: plan.rounds, roundsDone: run.roundsDone,

@@ -39,6 +39,7 @@ final class BenchRun {
     let cpus: CPUAssignment
     let idleGapNanos: UInt64
     let alpc: AlpcRoundTrips
+    let alpcC: AlpcCRoundTrips
     /// What a requested sleep of `idleGapNanos` really takes, measured once.
     private var sleepCostNanos: UInt64 = 0
     private var cells: [ScheduledCell] = []
@@ -46,14 +47,16 @@ final class BenchRun {
     private(set) var notes: [String] = []
     private(set) var roundsDone = 0
 
-    init(plan: BenchPlan, cpus: CPUAssignment, idleGapNanos: UInt64, alpc: AlpcRoundTrips) {
+    init(plan: BenchPlan, cpus: CPUAssignment, idleGapNanos: UInt64, alpc: AlpcRoundTrips, alpcC: AlpcCRoundTrips) {
         self.plan = plan
         self.cpus = cpus
         self.idleGapNanos = idleGapNanos
         self.alpc = alpc
+        self.alpcC = alpcC
         for payload in plan.payloads {
-            if AlpcRoundTrips.method(forPayload: payload) != nil {
+            if let method = AlpcRoundTrips.method(forPayload: payload) {
                 add(.alpc, .roundtrip, payload, iterations: 200)
+                if method == .inlineMessage { add(.alpcC, .roundtrip, payload, iterations: 200) }
                 if let note = AlpcRoundTrips.methodNote(payload: payload) { notes.append(note) }
             } else {
                 notes.append(AlpcRoundTrips.notMeasuredReason(payload: payload))
@@ -127,6 +130,20 @@ final class BenchRun {
             let buffer = samples.prefix(iterations)
             let done = try BenchSignals.withWatchdog(seconds: watchdogSeconds, what: "alpc \(ByteCount(key.payload)) round trips") { () throws(BenchError) in
                 try alpc.roundTrips(
+                    payload: key.payload, warmup: warmup, idleGapNanos: idleGapNanos, deadline: batchDeadline(wallStart),
+                    into: buffer)
+            }
+            let recorded = UnsafeMutableBufferPointer(rebasing: buffer[0..<done])
+            timed = recorded.reduce(0, &+)
+            perOperation = Double(timed) / Double(max(done, 1)) + Double(sleepCostNanos)
+            if record {
+                cell.result.record(samples: recorded)
+                if done < iterations { cell.stoppedEarly += 1 }
+            }
+        case (.alpcC, .roundtrip):
+            let buffer = samples.prefix(iterations)
+            let done = try BenchSignals.withWatchdog(seconds: watchdogSeconds, what: "alpc-c \(ByteCount(key.payload)) round trips") { () throws(BenchError) in
+                try alpcC.roundTrips(
                     payload: key.payload, warmup: warmup, idleGapNanos: idleGapNanos, deadline: batchDeadline(wallStart),
                     into: buffer)
             }

@@ -3,6 +3,8 @@ import Histogram
 /// A transport measured by `alpc bench`, by its JSON name.
 enum BenchTransport: String, CaseIterable, Sendable {
     case alpc
+    /// ALPC from C: NtAlpcSendWaitReceivePort through the C API, against the same peer.
+    case alpcC = "alpc-c"
     case udsSeqpacket = "uds-seqpacket"
     case pipe
     case futex

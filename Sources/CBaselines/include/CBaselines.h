@@ -63,6 +63,28 @@ int bl_roundtrip(bl_transport t, size_t payload, uint64_t warmup, uint64_t itera
 int bl_datagram_ring(size_t payload, uint64_t count, int cpu_producer, int cpu_consumer,
                      double *msgs_per_sec, uint64_t *elapsed_ns);
 
+/// The C side of alpc bench's "alpc-c" rows: a C client of the bench peer that goes through
+/// the NT API (NtAlpcConnectPort, NtAlpcSendWaitReceivePort), as a C program linked with
+/// libalpc does. Unlike the baselines it runs in the caller's process, against the peer that
+/// serves the Swift client too. Statuses are NTSTATUS values.
+
+/// Connects to the port `port_name` (ASCII) with `connect_length` bytes of connect data and
+/// messages of up to `max_message_length` bytes; the port handle goes to `*port`.
+int32_t bl_alpc_c_connect(const char *port_name, const void *connect_data, size_t connect_length,
+                          uint64_t max_message_length, void **port);
+
+/// Runs `warmup` untimed and up to `count` timed synchronous round trips of `payload` bytes
+/// each way (the peer sends each request back), each timed alone into `samples_ns`; stops
+/// early once CLOCK_MONOTONIC passes `deadline_ns` (checked every 256). `idle_gap_ns` as for
+/// bl_roundtrip. Returns the number of samples written, or -1 with the failure in `*status`
+/// (STATUS_UNSUCCESSFUL for a wrong reply).
+int64_t bl_alpc_c_round_trips(void *port, size_t payload, uint64_t warmup, uint64_t count,
+                              uint64_t idle_gap_ns, uint64_t deadline_ns, uint64_t *samples_ns,
+                              int32_t *status);
+
+/// Closes a port from bl_alpc_c_connect (NtClose).
+void bl_alpc_c_close(void *port);
+
 #ifdef __cplusplus
 }
 #endif

@@ -14,7 +14,9 @@ public func ntAlpcSendWaitReceivePort(
         switch port.kind {
         case .connection(let server), .communication(let server, _):
             if let sendMessage {
-                try server.send(CMessage.outgoing(sendMessage, attributes: sendMessageAttributes))
+                try CMessage.withOutgoing(sendMessage, attributes: sendMessageAttributes) { (reply) throws(NTStatus) in
+                    try server.send(reply)
+                }
             }
             guard let receiveMessage else { return }
             guard case .connection = port.kind else { throw .invalidParameter5 }
@@ -55,23 +57,27 @@ private func clientSendReceive(
     }
     let client = try clientPort.client(timeout: wait)
     if let sendMessage {
-        let request = CMessage.outgoing(sendMessage, attributes: sendMessageAttributes)
-        if synchronous, let receiveMessage {
-            try CMessage.receive(
-                into: receiveMessage, bufferLength: bufferLength, attributes: receiveMessageAttributes,
-                defaultCapacity: client.maxMessageLength, port: port
-            ) { (reply) throws(NTStatus) in
-                try client.sendReceive(request, receiveInto: reply, flags: .syncRequest, timeout: wait)
+        let answered = try CMessage.withOutgoing(sendMessage, attributes: sendMessageAttributes) {
+            (request) throws(NTStatus) -> Bool in
+            if synchronous, let receiveMessage {
+                try CMessage.receive(
+                    into: receiveMessage, bufferLength: bufferLength, attributes: receiveMessageAttributes,
+                    defaultCapacity: client.maxMessageLength, port: port
+                ) { (reply) throws(NTStatus) in
+                    try client.sendReceive(request, receiveInto: reply, flags: .syncRequest, timeout: wait)
+                }
+                return true
             }
-            return
+            let requestId = try client.send(request, flags: datagram ? .releaseMessage : [])
+            // The request's id, for NtAlpcCancelMessage, in the CONTEXT attribute when allocated.
+            if let sendMessageAttributes,
+                let context = AlpcGetMessageAttribute(sendMessageAttributes, ALPC_MESSAGE_CONTEXT_ATTRIBUTE)
+            {
+                context.assumingMemoryBound(to: ALPC_CONTEXT_ATTR.self).pointee.MessageId = requestId
+            }
+            return false
         }
-        let requestId = try client.send(request, flags: datagram ? .releaseMessage : [])
-        // The request's id, for NtAlpcCancelMessage, in the CONTEXT attribute when allocated.
-        if let sendMessageAttributes,
-            let context = AlpcGetMessageAttribute(sendMessageAttributes, ALPC_MESSAGE_CONTEXT_ATTRIBUTE)
-        {
-            context.assumingMemoryBound(to: ALPC_CONTEXT_ATTR.self).pointee.MessageId = requestId
-        }
+        if answered { return }
     }
     guard let receiveMessage else { return }
     try CMessage.receive(

@@ -25,10 +25,13 @@ final class ClientPort: Sendable {
     private let state: Mutex<State>
     private let pending = Mutex<Outcome?>(nil)
     private let finished = DispatchGroup()
+    /// Whether the connect is over (connected or failed): then nobody needs to wait.
+    private let isSettled = Atomic<Bool>(false)
 
     /// A port connected synchronously.
     init(connected client: AlpcClient) {
         state = Mutex(.connected(client))
+        isSettled.store(true, ordering: .releasing)
     }
 
     /// A port whose connect runs now, on a thread of its own.
@@ -50,6 +53,7 @@ final class ClientPort: Sendable {
                 }
                 pending.withLock { $0 = .failure(error) }
             }
+            isSettled.store(true, ordering: .releasing)
             finished.leave()
         }
         guard started else {
@@ -60,6 +64,7 @@ final class ClientPort: Sendable {
 
     /// Waits for the connect to end, up to `timeout` (nil: without limit). False on timeout.
     func waitConnected(timeout: Duration?) -> Bool {
+        if isSettled.load(ordering: .acquiring) { return true }
         guard let timeout else {
             finished.wait()
             return true
@@ -73,6 +78,7 @@ final class ClientPort: Sendable {
     ///
     /// - Throws: `.timeout`, the connect's failure, or `.portDisconnected` once disconnected.
     func client(timeout: Duration?) throws(NTStatus) -> AlpcClient {
+        if let client = connectedClient { return client }
         guard waitConnected(timeout: timeout) else { throw .timeout }
         return try state.withLock { (state) throws(NTStatus) -> AlpcClient in
             switch state {

@@ -1,4 +1,5 @@
 internal import CALPC
+internal import CALPCNTSupport
 internal import Glibc
 
 /// NT timeouts: a LARGE_INTEGER in 100 ns units, where NULL waits forever, 0 polls, a negative

@@ -42,6 +42,8 @@ final class NTPort: Sendable {
     }
 
     private let retained = Mutex(Retained())
+    /// `retained.received.count`, read without the lock: most receives keep nothing.
+    private let receivedCount = Atomic<Int>(0)
     private static let maxRetained = 16
     private static let sequence = Atomic<UInt32>(0)
 
@@ -85,19 +87,26 @@ final class NTPort: Sendable {
     /// Keeps `message`, just received into the C buffer it views, until the next receive into
     /// that buffer; the caller owns the descriptors it brought.
     func retain(received message: AlpcMessage, at address: UnsafeMutableRawPointer) {
+        // Only views, handles and QoS copies bring anything to keep.
+        guard !message.attributes.valid.isDisjoint(with: [.view, .handle, .security]) else { return }
         _ = message.takeHandles()
         let kept = Received(address: UInt(bitPattern: address), message: message)
         retained.withLock { state in
             state.received.removeAll { $0.address == kept.address }
             if state.received.count == Self.maxRetained { state.received.removeFirst() }
             state.received.append(kept)
+            receivedCount.store(state.received.count, ordering: .relaxed)
         }
     }
 
     /// Forgets what was received into the buffer at `address` (it is about to be reused).
     func forgetReceived(at address: UnsafeMutableRawPointer) {
+        guard receivedCount.load(ordering: .relaxed) > 0 else { return }
         let key = UInt(bitPattern: address)
-        retained.withLock { $0.received.removeAll { $0.address == key } }
+        retained.withLock { state in
+            state.received.removeAll { $0.address == key }
+            receivedCount.store(state.received.count, ordering: .relaxed)
+        }
     }
 
     /// A new security context handle of this port.
@@ -116,24 +125,34 @@ final class NTPort: Sendable {
     }
 }
 
-/// The port handles of the process, by descriptor.
+/// The port handles of the process, indexed by descriptor number (descriptors are small).
 final class PortTable: Sendable {
     static let shared = PortTable()
-    private let ports = Mutex<[Int32: NTPort]>([:])
+    private let ports = Mutex<[NTPort?]>([])
 
     func insert(_ port: NTPort) {
-        ports.withLock { $0[port.descriptor] = port }
+        let index = Int(port.descriptor)
+        ports.withLock { ports in
+            if ports.count <= index { ports.append(contentsOf: repeatElement(nil, count: index + 1 - ports.count)) }
+            ports[index] = port
+        }
     }
 
     /// The port whose handle is `handle`, or nil.
     func port(_ handle: UnsafeMutableRawPointer?) -> NTPort? {
         guard let fd = handle.descriptor else { return nil }
-        return ports.withLock { $0[fd] }
+        let index = Int(fd)
+        return ports.withLock { index < $0.count ? $0[index] : nil }
     }
 
     /// Removes and returns the port whose handle is `handle`.
     func remove(_ handle: UnsafeMutableRawPointer?) -> NTPort? {
         guard let fd = handle.descriptor else { return nil }
-        return ports.withLock { $0.removeValue(forKey: fd) }
+        let index = Int(fd)
+        return ports.withLock { ports in
+            guard index < ports.count else { return nil }
+            defer { ports[index] = nil }
+            return ports[index]
+        }
     }
 }

@@ -73,7 +73,9 @@ private func connect(
             let message = connectionMessage.map { message in
                 let capacity = bufferLength.map { Int(clamping: $0.pointee) }
                     ?? Int(UInt16(bitPattern: message.pointee.u1.s1.TotalLength))
-                return CMessage.incoming(message, capacity: max(capacity, CMessage.headerSize), attributes: nil)
+                return AlpcMessage(
+                    unsafeBuffer: UnsafeMutableRawPointer(message), size: max(capacity, CMessage.headerSize),
+                    attributes: MessageAttributes(flags: []))
             }
             let client = try AlpcClient(
                 portName: name, connectMessage: message, attributes: attributes, flags: .syncRequest, timeout: timeout)
@@ -125,16 +127,20 @@ public func ntAlpcAcceptConnectPort(
         return STATUS_INVALID_HANDLE
     }
     guard let connectionRequest else { return STATUS_INVALID_PARAMETER_7 }
-    let request = CMessage.outgoing(connectionRequest, attributes: nil)
     return ntStatus { () throws(NTStatus) in
         guard acceptConnection != 0 else {
-            try server.refuseConnection(request)
+            try CMessage.withOutgoing(connectionRequest, attributes: nil) { (request) throws(NTStatus) in
+                try server.refuseConnection(request)
+            }
             portHandle?.pointee = nil
             return
         }
         let attributes = PortAttributes(c: portAttributes, defaults: .accept)
         let context = UInt64(UInt(bitPattern: portContext))
-        let connection = try server.acceptConnection(request, attributes: attributes, portContext: context)
+        let connection = try CMessage.withOutgoing(connectionRequest, attributes: nil) {
+            (request) throws(NTStatus) -> ServerConnection in
+            try server.acceptConnection(request, attributes: attributes, portContext: context)
+        }
         guard let portHandle else { return }
         do throws(NTStatus) {
             let communication = try NTPort.open(
