@@ -95,9 +95,11 @@ NTSYSCALLAPI NTSTATUS NTAPI NtAlpcSendWaitReceivePort(HANDLE PortHandle, ULONG F
 NTSYSCALLAPI NTSTATUS NTAPI NtAlpcDisconnectPort(HANDLE PortHandle, ULONG Flags);
 
 /**
- * Cancels the client's outstanding request whose MessageId is MessageContext->MessageId (the
- * id NtAlpcSendWaitReceivePort wrote back into the request): its reply, when it comes, is
- * dropped. STATUS_INVALID_MESSAGE when no such request waits.
+ * Cancels the client's asynchronous request whose id is MessageContext->MessageId (the id that
+ * NtAlpcSendWaitReceivePort writes into the CONTEXT attribute of SendMessageAttributes, when one
+ * is allocated, as it sends a request without ALPC_MSGFLG_SYNC_REQUEST): its reply, queued or
+ * yet to come, is dropped; the server is not told. STATUS_INVALID_MESSAGE for an id never given
+ * out, or for a request a thread waits for synchronously.
  */
 NTSYSCALLAPI NTSTATUS NTAPI NtAlpcCancelMessage(HANDLE PortHandle, ULONG Flags, PALPC_CONTEXT_ATTR MessageContext);
 
@@ -130,8 +132,9 @@ NTSYSCALLAPI NTSTATUS NTAPI NtAlpcOpenSenderThread(PHANDLE ThreadHandle, HANDLE 
 
 /**
  * The calling thread takes the filesystem user and group of the sender of the received message
- * Message, until AlpcRevertToSelf. STATUS_PRIVILEGE_NOT_HELD when this process may not change
- * them; STATUS_CANNOT_IMPERSONATE when the client did not allow impersonation.
+ * Message (setfsuid/setfsgid: file access checks only), until AlpcRevertToSelf.
+ * STATUS_PRIVILEGE_NOT_HELD when this process may not change them (it lacks CAP_SETUID and
+ * CAP_SETGID and the client is another user). The client's QoS is not consulted.
  */
 NTSYSCALLAPI NTSTATUS NTAPI NtAlpcImpersonateClientOfPort(HANDLE PortHandle, PPORT_MESSAGE Message, PVOID Flags);
 
