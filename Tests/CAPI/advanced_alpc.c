@@ -12,7 +12,6 @@
 #include "capi_test.h"
 
 #include <fcntl.h>
-#include <wchar.h>
 
 #define PORT_CONTEXT ((PVOID)(ULONG_PTR)0x11223344)
 
@@ -29,27 +28,11 @@ typedef struct {
 
 static const UCHAR testRequest[] = {'M', 'e', 's', 's', 'a', 'g', 'e', ' ', '1', 0x00, 0xFF, 'A', 'B', 'C', 'D'};
 
-static void wide_name(const char *narrow, wchar_t *wide, size_t capacity) {
-    size_t i = 0;
-    for (; narrow[i] && i + 1 < capacity; i++) wide[i] = (wchar_t)(unsigned char)narrow[i];
-    wide[i] = 0;
-}
-
 static void init_attributes(ATTRIBUTES *attributes) {
-    SIZE_T required = 0;
-    RtlZeroMemory(attributes, sizeof *attributes);
-    CHECK_STATUS(AlpcInitializeMessageAttribute(ALPC_MESSAGE_ATTRIBUTE_ALL, NULL, 0, &required), STATUS_BUFFER_TOO_SMALL);
-    CHECK(required <= sizeof *attributes, "attribute buffer of %zu bytes", (size_t)required);
-    CHECK_STATUS(AlpcInitializeMessageAttribute(ALPC_MESSAGE_ATTRIBUTE_ALL, &attributes->Header, sizeof *attributes,
-                                                &required),
-                 STATUS_SUCCESS);
+    capi_init_attributes(&attributes->Header, sizeof *attributes, ALPC_MESSAGE_ATTRIBUTE_ALL);
 }
 
-static void set_data(MESSAGE *message, const void *data, size_t length) {
-    memcpy(message->Data, data, length);
-    message->Header.u1.s1.DataLength = (CSHORT)length;
-    message->Header.u1.s1.TotalLength = (CSHORT)(sizeof(PORT_MESSAGE) + length);
-}
+static void set_data(MESSAGE *message, const void *data, size_t length) { capi_set_data(&message->Header, data, length); }
 
 /* The 266-byte reply to test_alpc's request: "Message 2-" and the bytes 0..255. */
 static size_t test_reply(UCHAR *out) {
@@ -60,7 +43,7 @@ static size_t test_reply(UCHAR *out) {
 
 static int server(const char *name) {
     wchar_t portName[128];
-    wide_name(name, portName, 128);
+    capi_widen(name, portName, 128);
     UNICODE_STRING usPortName;
     RtlInitUnicodeString(&usPortName, portName);
     OBJECT_ATTRIBUTES objectAttributes;
@@ -195,7 +178,7 @@ static void expect_reply(MESSAGE *message, const char *expected) {
 
 static int client(const char *name, BOOLEAN withTests) {
     wchar_t portName[128];
-    wide_name(name, portName, 128);
+    capi_widen(name, portName, 128);
     UNICODE_STRING usPortName;
     RtlInitUnicodeString(&usPortName, portName);
 

@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #define CHECK(cond, ...)                                                                             \
     do {                                                                                             \
@@ -84,6 +85,29 @@ static inline int capi_wait(pid_t pid, int seconds) {
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     return -1;
+}
+
+/* The wide form of an ASCII name (a port name from the command line). */
+static inline void capi_widen(const char *narrow, wchar_t *wide, size_t capacity) {
+    size_t i = 0;
+    for (; narrow[i] && i + 1 < capacity; i++) wide[i] = (wchar_t)(unsigned char)narrow[i];
+    wide[i] = 0;
+}
+
+/* Puts `length` bytes of data after `header` and sets both lengths; the header's ids stay. */
+static inline void capi_set_data(PORT_MESSAGE *header, const void *data, size_t length) {
+    memcpy(header + 1, data, length);
+    header->u1.s1.DataLength = (CSHORT)length;
+    header->u1.s1.TotalLength = (CSHORT)(sizeof(PORT_MESSAGE) + length);
+}
+
+/* Zeroes an attribute buffer of `size` bytes and allocates the attributes in `flags`. */
+static inline void capi_init_attributes(ALPC_MESSAGE_ATTRIBUTES *attributes, size_t size, ULONG flags) {
+    SIZE_T required = 0;
+    memset(attributes, 0, size);
+    NTSTATUS status = AlpcInitializeMessageAttribute(flags, attributes, size, &required);
+    CHECK(status == STATUS_SUCCESS, "AlpcInitializeMessageAttribute(0x%x) in %zu bytes: %zu needed", (unsigned)flags,
+          size, (size_t)required);
 }
 
 /* A relative NT timeout of `ms` milliseconds. */

@@ -11,7 +11,6 @@
 #include <grp.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
-#include <wchar.h>
 
 typedef struct {
     PORT_MESSAGE Header;
@@ -27,17 +26,10 @@ static const char *self;
 static wchar_t portName[128];
 static UNICODE_STRING usPortName;
 
-static void set_data(MESSAGE *message, const void *data, size_t length) {
-    memcpy(message->Data, data, length);
-    message->Header.u1.s1.DataLength = (CSHORT)length;
-    message->Header.u1.s1.TotalLength = (CSHORT)(sizeof(PORT_MESSAGE) + length);
-}
+static void set_data(MESSAGE *message, const void *data, size_t length) { capi_set_data(&message->Header, data, length); }
 
 static void init_attributes(ATTRIBUTES *attributes, ULONG flags) {
-    SIZE_T required = 0;
-    RtlZeroMemory(attributes, sizeof *attributes);
-    CHECK_STATUS(AlpcInitializeMessageAttribute(flags, &attributes->Header, sizeof *attributes, &required),
-                 STATUS_SUCCESS);
+    capi_init_attributes(&attributes->Header, sizeof *attributes, flags);
 }
 
 static HANDLE create_port(const char *tag, ULONG flags, PVOID securityDescriptor) {
@@ -98,12 +90,14 @@ static void expect_exit(pid_t pid, const char *what) {
  * Client side
  * ------------------------------------------------------------------------------------- */
 
+/* Points usPortName at the ASCII port name `name`. */
+static void set_port_name(const char *name) {
+    capi_widen(name, portName, 128);
+    RtlInitUnicodeString(&usPortName, portName);
+}
+
 static HANDLE connect_port(const char *name, ULONG flags) {
-    static wchar_t wide[128];
-    size_t i = 0;
-    for (; name[i]; i++) wide[i] = (wchar_t)name[i];
-    wide[i] = 0;
-    RtlInitUnicodeString(&usPortName, wide);
+    set_port_name(name);
     HANDLE port = NULL;
     LARGE_INTEGER timeout = capi_ms(10000);
     CHECK_STATUS(NtAlpcConnectPort(&port, &usPortName, NULL, NULL, flags, NULL, NULL, NULL, NULL, NULL, &timeout),
@@ -175,11 +169,7 @@ static int client(const char *which, const char *name) {
         NtClose(port);
     } else if (strcmp(which, "async") == 0) {
         /* Connect without SYNC_REQUEST: the answer comes as LPC_CONNECTION_REPLY. */
-        static wchar_t wide[128];
-        size_t i = 0;
-        for (; name[i]; i++) wide[i] = (wchar_t)name[i];
-        wide[i] = 0;
-        RtlInitUnicodeString(&usPortName, wide);
+        set_port_name(name);
         MESSAGE message;
         RtlZeroMemory(&message, sizeof message);
         set_data(&message, "hello async", 11);
@@ -198,11 +188,7 @@ static int client(const char *which, const char *name) {
         request(port, "after", "ok:after");
         NtClose(port);
     } else if (strcmp(which, "async-refused") == 0) {
-        static wchar_t wide[128];
-        size_t i = 0;
-        for (; name[i]; i++) wide[i] = (wchar_t)name[i];
-        wide[i] = 0;
-        RtlInitUnicodeString(&usPortName, wide);
+        set_port_name(name);
         HANDLE port = NULL;
         CHECK_STATUS(NtAlpcConnectPort(&port, &usPortName, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL),
                      STATUS_SUCCESS);

@@ -6,23 +6,15 @@
  */
 #include "capi_test.h"
 
-#include <wchar.h>
-
 /* A message buffer as Windows programs declare one: the header, then room for the data. */
 typedef struct {
     PORT_MESSAGE Header;
     UCHAR Data[0x1000 - sizeof(PORT_MESSAGE)];
 } SAMPLE_MESSAGE;
 
-static void wide_name(const char *narrow, wchar_t *wide, size_t capacity) {
-    size_t i = 0;
-    for (; narrow[i] && i + 1 < capacity; i++) wide[i] = (wchar_t)(unsigned char)narrow[i];
-    wide[i] = 0;
-}
-
 static int server(const char *name) {
     wchar_t portName[128];
-    wide_name(name, portName, 128);
+    capi_widen(name, portName, 128);
     UNICODE_STRING usPortName;
     RtlInitUnicodeString(&usPortName, portName);
     OBJECT_ATTRIBUTES objectAttributes;
@@ -63,9 +55,9 @@ static int server(const char *name) {
     printf("Message type = 0x%x\n", (unsigned)(USHORT)message.Header.u2.s2.Type);
 
     /* The reply: the same header (MessageId, ClientId), new data. */
-    int replyLength = snprintf((char *)message.Data, sizeof message.Data, "REQUEST '%s' DONE", received);
-    message.Header.u1.s1.DataLength = (CSHORT)replyLength;
-    message.Header.u1.s1.TotalLength = (CSHORT)(sizeof(PORT_MESSAGE) + (size_t)replyLength);
+    char reply[0x1000];
+    int replyLength = snprintf(reply, sizeof reply, "REQUEST '%s' DONE", received);
+    capi_set_data(&message.Header, reply, (size_t)replyLength);
     CHECK_STATUS(NtAlpcSendWaitReceivePort(hConnectionPort, 0, &message.Header, NULL, NULL, NULL, NULL, NULL),
                  STATUS_SUCCESS);
 
@@ -83,7 +75,7 @@ static int server(const char *name) {
 
 static int client(const char *name) {
     wchar_t portName[128];
-    wide_name(name, portName, 128);
+    capi_widen(name, portName, 128);
     UNICODE_STRING usPortName;
     RtlInitUnicodeString(&usPortName, portName);
     printf("Client pid = %d\n", (int)GetCurrentProcessId());
@@ -98,9 +90,7 @@ static int client(const char *name) {
     SAMPLE_MESSAGE message;
     RtlZeroMemory(&message, sizeof message);
     const char *text = "Hello world !";
-    memcpy(message.Data, text, strlen(text));
-    message.Header.u1.s1.DataLength = (CSHORT)strlen(text);
-    message.Header.u1.s1.TotalLength = (CSHORT)(sizeof(PORT_MESSAGE) + strlen(text));
+    capi_set_data(&message.Header, text, strlen(text));
     SIZE_T length = sizeof message;
     CHECK_STATUS(NtAlpcSendWaitReceivePort(hPort, ALPC_MSGFLG_SYNC_REQUEST, &message.Header, NULL, &message.Header,
                                            &length, NULL, &timeout),

@@ -126,26 +126,17 @@ final class BenchRun {
         let timed: UInt64
         let perOperation: Double
         switch (key.transport, key.mode) {
-        case (.alpc, .roundtrip):
+        case (.alpc, .roundtrip), (.alpcC, .roundtrip):
             let buffer = samples.prefix(iterations)
-            let done = try BenchSignals.withWatchdog(seconds: watchdogSeconds, what: "alpc \(ByteCount(key.payload)) round trips") { () throws(BenchError) in
-                try alpc.roundTrips(
-                    payload: key.payload, warmup: warmup, idleGapNanos: idleGapNanos, deadline: batchDeadline(wallStart),
-                    into: buffer)
-            }
-            let recorded = UnsafeMutableBufferPointer(rebasing: buffer[0..<done])
-            timed = recorded.reduce(0, &+)
-            perOperation = Double(timed) / Double(max(done, 1)) + Double(sleepCostNanos)
-            if record {
-                cell.result.record(samples: recorded)
-                if done < iterations { cell.stoppedEarly += 1 }
-            }
-        case (.alpcC, .roundtrip):
-            let buffer = samples.prefix(iterations)
-            let done = try BenchSignals.withWatchdog(seconds: watchdogSeconds, what: "alpc-c \(ByteCount(key.payload)) round trips") { () throws(BenchError) in
-                try alpcC.roundTrips(
-                    payload: key.payload, warmup: warmup, idleGapNanos: idleGapNanos, deadline: batchDeadline(wallStart),
-                    into: buffer)
+            let what = "\(key.transport.rawValue) \(ByteCount(key.payload)) round trips"
+            let done = try BenchSignals.withWatchdog(seconds: watchdogSeconds, what: what) { () throws(BenchError) -> Int in
+                let deadline = batchDeadline(wallStart)
+                if key.transport == .alpcC {
+                    return try alpcC.roundTrips(
+                        payload: key.payload, warmup: warmup, idleGapNanos: idleGapNanos, deadline: deadline, into: buffer)
+                }
+                return try alpc.roundTrips(
+                    payload: key.payload, warmup: warmup, idleGapNanos: idleGapNanos, deadline: deadline, into: buffer)
             }
             let recorded = UnsafeMutableBufferPointer(rebasing: buffer[0..<done])
             timed = recorded.reduce(0, &+)
