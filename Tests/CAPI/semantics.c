@@ -135,6 +135,19 @@ static int client(const char *which, const char *name) {
         request(port, "one", "ok:one");
         request(port, "two", "ok:two");
         NtClose(port);
+    } else if (strcmp(which, "requests-ex") == 0) {
+        /* As "requests", connected with NtAlpcConnectPortEx (the port named by object attributes). */
+        set_port_name(name);
+        OBJECT_ATTRIBUTES objectAttributes;
+        InitializeObjectAttributes(&objectAttributes, &usPortName, 0, NULL, NULL);
+        HANDLE port = NULL;
+        LARGE_INTEGER timeout = capi_ms(10000);
+        CHECK_STATUS(NtAlpcConnectPortEx(&port, &objectAttributes, NULL, NULL, ALPC_MSGFLG_SYNC_REQUEST, NULL, NULL,
+                                         NULL, NULL, NULL, &timeout),
+                     STATUS_SUCCESS);
+        request(port, "one", "ok:one");
+        request(port, "two", "ok:two");
+        NtClose(port);
     } else if (strcmp(which, "big") == 0) {
         HANDLE port = connect_port(name, ALPC_MSGFLG_SYNC_REQUEST);
         char text[101];
@@ -339,7 +352,7 @@ static void case_buffer_length(void) {
 
 static void case_reply_ports(void) {
     HANDLE port = create_port("reply", 0, NULL);
-    pid_t pid = spawn_client("requests");
+    pid_t pid = spawn_client("requests-ex");
     HANDLE communication = accept_next(port, NULL);
     MESSAGE message;
     receive(port, &message, NULL);

@@ -50,6 +50,29 @@ int main(void) {
     CHECK(strcmp(AlpcStatusName(STATUS_PORT_DISCONNECTED), "STATUS_PORT_DISCONNECTED") == 0);
     CHECK(AlpcStatusName((NTSTATUS)0x12345678) == NULL);
 
+    /* The other spellings found in the wild name the same bytes and values. */
+    PORT_MESSAGE64 flat;
+    memset(&flat, 0, sizeof flat);
+    flat.DataLength = 5;
+    flat.TotalLength = (CSHORT)(sizeof(PORT_MESSAGE) + 5);
+    flat.Type = LPC_REQUEST;
+    CHECK(flat.u1.s1.DataLength == 5 && flat.u1.s1.TotalLength == 0x2D && flat.u2.s2.Type == LPC_REQUEST);
+    CHECK(flat.Length == flat.u1.Length && flat.ZeroInit == flat.u2.ZeroInit);
+    ALPC_VIEW_ATTR oldView;
+    ALPC_DATA_VIEW_ATTR *view = &oldView;
+    (void)view;
+    ALPC_SECURITY_ATTR security;
+    security.SecurityQos = NULL;
+    CHECK(security.QoS == NULL);
+    CHECK(LPC_CONNECTION_REPLY == 11 && LPC_CANCELED == 12 && ALPC_SYNC_CONNECTION == ALPC_MSGFLG_SYNC_REQUEST);
+    CHECK(ALPC_PORTFLG_ALLOWIMPERSONATION == 0x10000u && ALPC_PORFLG_ALLOWIMPERSONATION == 0x10000u &&
+          ALPC_PORTFLG_WAITABLE_PORT == ALPC_PORFLG_WAITABLE_PORT && ALPC_PORTFLG_SYSTEM_PROCESS == 0x100000u &&
+          ALPC_PORTFLG_LRPC_WAKE_POLICY1 == 0x200000u && ALPC_PORFLG_LRPC_WAKE_POLICY2 == 0x400000u &&
+          ALPC_PORTFLG_LRPC_WAKE_POLICY3 == 0x800000u);
+    CHECK(ALPC_MESSAGE_ATTRIBUTE_ALL == 0xFE000000u);
+    CHECK(sizeof(SIZE_T) == sizeof(ULONG64) && (ULONG64)-1 == (SIZE_T)-1);
+    CHECK(sizeof(OBJECT_ATTRIBUTES) == 0x30);
+
     if (failures) return 1;
     puts("header_check: ok");
     return 0;
