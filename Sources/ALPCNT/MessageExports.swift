@@ -71,7 +71,7 @@ private func clientSendReceive(
             let requestId = try client.send(request, flags: datagram ? .releaseMessage : [])
             // The request's id, for NtAlpcCancelMessage, in the CONTEXT attribute when allocated.
             if let sendMessageAttributes,
-                let context = AlpcGetMessageAttribute(sendMessageAttributes, ALPC_MESSAGE_CONTEXT_ATTRIBUTE)
+                let context = AlpcpGetMessageAttribute(sendMessageAttributes, ALPC_MESSAGE_CONTEXT_ATTRIBUTE)
             {
                 context.assumingMemoryBound(to: ALPC_CONTEXT_ATTR.self).pointee.MessageId = requestId
             }

@@ -59,7 +59,7 @@ final class InboundAttributes {
         let valid = area.loadUnaligned(fromByteOffset: header.validAttributes, as: UInt32.self)
         let flags = AttributeFlags(rawValue: allocated)
         guard allocated == valid, OutgoingAttributes.travelling.isSuperset(of: flags) else { throw .invalidMessage }
-        let blobsEnd = Int(AlpcGetHeaderSize(allocated))
+        let blobsEnd = Int(AlpcpGetHeaderSize(allocated))
         guard blobsEnd <= length else { throw .invalidMessage }
 
         let inbound = InboundAttributes()

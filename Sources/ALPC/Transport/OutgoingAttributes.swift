@@ -46,7 +46,7 @@ struct OutgoingAttributes {
     /// The attribute bytes the record carries after its data: 0 when nothing travels.
     var encodedLength: Int {
         guard !flags.isEmpty else { return 0 }
-        return Int(AlpcGetHeaderSize(flags.rawValue)) + (qos == nil ? 0 : Self.qosExtent)
+        return Int(AlpcpGetHeaderSize(flags.rawValue)) + (qos == nil ? 0 : Self.qosExtent)
     }
 
     /// The bytes the QoS copy takes after the blobs (12, padded to 8).
@@ -216,7 +216,7 @@ struct OutgoingAttributes {
         area.storeWire(flags.rawValue, at: WireLayout.MessageAttributesHeader.allocatedAttributes)
         area.storeWire(flags.rawValue, at: WireLayout.MessageAttributesHeader.validAttributes)
         var offset = WireLayout.MessageAttributesHeader.size
-        let qosOffset = Int(AlpcGetHeaderSize(flags.rawValue))
+        let qosOffset = Int(AlpcpGetHeaderSize(flags.rawValue))
         if flags.contains(.security) {
             let blob = SecurityAttribute(unsafeStart: area + offset)
             blob.flags = securityFlags

@@ -11,7 +11,7 @@ public enum AlpcLimits {
     ///
     /// The value comes from the C helper `AlpcMaxAllowedMessageLength()`.
     @inlinable
-    public static var maxAllowedMessageLength: Int { Int(AlpcMaxAllowedMessageLength()) }
+    public static var maxAllowedMessageLength: Int { Int(AlpcpMaxAllowedMessageLength()) }
 
     /// The most data bytes a message may carry: 0xFFFF - 0x28 = 65495.
     @inlinable

@@ -5,7 +5,8 @@ public import CALPC
 ///
 /// The buffer is allocated once, 8-byte aligned and zeroed, and freed with the object. Its
 /// size and header come from the C helpers `AlpcInitializeMessageAttribute` and blob
-/// addresses from `AlpcGetMessageAttribute`, so Swift and C agree on the layout by
+/// addresses from `AlpcGetMessageAttribute` (their inline `Alpcp` twins, which the exported
+/// functions call), so Swift and C agree on the layout by
 /// construction: blobs follow the 8-byte header in descending flag-bit order, only the
 /// allocated ones, with no padding (all seven take 0xA0 bytes).
 ///
@@ -32,7 +33,7 @@ public final class MessageAttributes {
     /// Bits other than the seven attributes are kept in ``allocated`` but take no space.
     public init(flags: AttributeFlags) {
         var required: SIZE_T = 0
-        _ = AlpcInitializeMessageAttribute(flags.rawValue, nil, 0, &required)
+        _ = AlpcpInitializeMessageAttribute(flags.rawValue, nil, 0, &required)
         let size = Int(required)
         let raw = UnsafeMutableRawPointer.allocate(
             byteCount: size,
@@ -40,7 +41,7 @@ public final class MessageAttributes {
         )
         raw.initializeMemory(as: UInt8.self, repeating: 0, count: size)
         let header = raw.bindMemory(to: ALPC_MESSAGE_ATTRIBUTES.self, capacity: 1)
-        let status = AlpcInitializeMessageAttribute(flags.rawValue, header, required, &required)
+        let status = AlpcpInitializeMessageAttribute(flags.rawValue, header, required, &required)
         precondition(status == STATUS_SUCCESS, "AlpcInitializeMessageAttribute failed on its own size")
         self.header = header
         self.bufferSize = size
@@ -54,7 +55,7 @@ public final class MessageAttributes {
     ///   valid while this object is alive; it is neither copied nor freed.
     public init(unsafeBuffer: UnsafeMutablePointer<ALPC_MESSAGE_ATTRIBUTES>) {
         self.header = unsafeBuffer
-        self.bufferSize = Int(AlpcGetHeaderSize(unsafeBuffer.pointee.AllocatedAttributes))
+        self.bufferSize = Int(AlpcpGetHeaderSize(unsafeBuffer.pointee.AllocatedAttributes))
         self.ownsBuffer = false
     }
 
@@ -148,10 +149,10 @@ public final class MessageAttributes {
     /// - Warning: The pointer is valid only while this object is alive.
     @inlinable
     public func rawBlob(_ flag: AttributeFlags) -> UnsafeMutableRawPointer? {
-        guard let blob = AlpcGetMessageAttribute(header, flag.rawValue) else { return nil }
+        guard let blob = AlpcpGetMessageAttribute(header, flag.rawValue) else { return nil }
         // The allocated bits live in the buffer; never hand out a blob that would not fit it.
         let offset = unsafeRawPointer.distance(to: blob)
-        let blobSize = Int(AlpcGetHeaderSize(flag.rawValue)) &- WireLayout.MessageAttributesHeader.size
+        let blobSize = Int(AlpcpGetHeaderSize(flag.rawValue)) &- WireLayout.MessageAttributesHeader.size
         guard offset &+ blobSize <= bufferSize else { return nil }
         return blob
     }
