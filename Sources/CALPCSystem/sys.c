@@ -15,9 +15,12 @@ __attribute__((constructor)) static void alpc_register_fork_handler(void) {
     pthread_atfork(NULL, NULL, alpc_after_fork_in_child);
 }
 
-static __thread uint32_t cached_generation;
-static __thread int32_t cached_tid;
-static __thread int32_t cached_pid;
+/* initial-exec: in libalpc.so the default model would call __tls_get_addr on every message. */
+#define ALPC_TLS __thread __attribute__((tls_model("initial-exec")))
+
+static ALPC_TLS uint32_t cached_generation;
+static ALPC_TLS int32_t cached_tid;
+static ALPC_TLS int32_t cached_pid;
 
 static void alpc_refresh_ids(void) {
     uint32_t generation = __atomic_load_n(&fork_generation, __ATOMIC_RELAXED);
