@@ -24,6 +24,18 @@ let package = Package(
             path: "Benchmarks/ALPCBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
         ),
+        // Instruction counts per request and reply (instructions.sh runs it under callgrind).
+        .executableTarget(
+            name: "alpc-instructions",
+            dependencies: [.product(name: "ALPC", package: libraryPackage), "CInstructionDrivers"],
+            path: "Sources/alpc-instructions"
+        ),
+        // Its C loops: the ring-pair floor and the NT API (linked from the library's ALPCNT).
+        .target(
+            name: "CInstructionDrivers",
+            dependencies: [.product(name: "ALPCNT", package: libraryPackage)],
+            path: "Sources/CInstructionDrivers"
+        ),
         // The server process of the cross-process round-trip benchmark.
         .executableTarget(
             name: "alpc-bench-echo",

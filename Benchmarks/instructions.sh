@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Instructions per request+reply, counted by callgrind: both sides of a 64-byte request and its
+# reply driven from one thread (client send, server receive, server reply, client receive), so
+# nothing ever waits and no system call is made, for the copying API, the in-place API, the C
+# API (NtAlpcSendWaitReceivePort) and a minimal C ring pair (the floor), in one run.
+# Counts are exact and repeatable: the same binary counts the same on any host.
+#
+#   bash Benchmarks/instructions.sh            # print the counts and their ratios to the floor
+#   bash Benchmarks/instructions.sh --check    # also fail above Thresholds/instructions.txt
+#
+# A count is (instructions of 11,000 iterations - of 1,000) / 10,000, which leaves out start-up
+# and connection. valgrind 3.19 cannot read Swift 6.3's debug info: a stripped copy is counted.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+check=false
+[ "${1:-}" = "--check" ] && check=true
+command -v valgrind >/dev/null || { echo "valgrind is not installed"; exit 1; }
+
+swift build -c release --package-path "$here" --product alpc-instructions >&2
+binary="$(swift build -c release --package-path "$here" --show-bin-path)/alpc-instructions"
+stripped=$(mktemp)
+trap 'rm -f "$stripped"' EXIT
+strip -o "$stripped" "$binary"
+
+count() { # MODE ITERATIONS -> instructions of the whole run
+    local output
+    output=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$stripped" "$1" "$2" 2>&1) || {
+        echo "$output" >&2; return 1; }
+    sed -n 's/.*Collected : \([0-9]*\).*/\1/p' <<< "$output"
+}
+
+declare -A per
+for mode in c-ring copying in-place c-api; do
+    short=$(count "$mode" 1000)
+    long=$(count "$mode" 11000)
+    per[$mode]=$(( (long - short) / 10000 ))
+done
+
+floor=${per[c-ring]}
+printf '%-10s %14s %12s\n' "path" "instructions" "x c-ring"
+failed=0
+for mode in c-ring copying in-place c-api; do
+    ratio=$(awk -v a="${per[$mode]}" -v b="$floor" 'BEGIN { printf "%.1fx", a / b }')
+    line=$(printf '%-10s %14s %12s' "$mode" "${per[$mode]}" "$ratio")
+    if $check; then
+        limit=$(awk -v m="$mode" '$1 == m { print $2 }' "$here/Thresholds/instructions.txt")
+        if [ -z "$limit" ]; then
+            line="$line   (no threshold)"
+        elif [ "${per[$mode]}" -gt "$limit" ]; then
+            line="$line   ABOVE the threshold $limit"; failed=1
+        else
+            line="$line   <= $limit"
+        fi
+    fi
+    echo "$line"
+done
+exit $failed
