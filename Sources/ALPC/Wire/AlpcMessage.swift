@@ -29,7 +29,8 @@ public final class AlpcMessage {
     /// The message's attribute buffer.
     public let attributes: MessageAttributes
 
-    /// False when the header-and-data buffer belongs to the caller (``init(unsafeBuffer:size:attributes:)``).
+    /// False when the header-and-data buffer belongs to the caller
+    /// (``init(unsafeBuffer:size:attributes:)``).
     private let ownsBuffer: Bool
 
     /// What came with the last message received into this one (descriptors, the indirect
@@ -73,7 +74,6 @@ public final class AlpcMessage {
     }
 
     deinit {
-        receivedResources = nil
         if ownsBuffer { buffer.deallocate() }
     }
 

@@ -6,9 +6,9 @@ public import CALPC
 /// The buffer is allocated once, 8-byte aligned and zeroed, and freed with the object. Its
 /// size and header come from the C helpers `AlpcInitializeMessageAttribute` and blob
 /// addresses from `AlpcGetMessageAttribute` (their inline `Alpcp` twins, which the exported
-/// functions call), so Swift and C agree on the layout by
-/// construction: blobs follow the 8-byte header in descending flag-bit order, only the
-/// allocated ones, with no padding (all seven take 0xA0 bytes).
+/// functions call), so Swift and C agree on the layout by construction: blobs follow the
+/// 8-byte header in descending flag-bit order, only the allocated ones, with no padding (all
+/// seven take 0xA0 bytes).
 ///
 /// ``allocated`` says which blobs exist and never changes; ``valid`` says which of them
 /// carry data in this message. A typed view such as ``context`` is `nil` when its blob is
