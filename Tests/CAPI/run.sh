@@ -32,6 +32,23 @@ record() { # NAME STATUS
     fi
 }
 
+# The exports match the headers: Swift's generated header for ALPCNT declares every @c function
+# with the types Swift gave it; compiled after alpc.h, any difference is "conflicting types".
+capi_bin="$(swift build -c "$config" --package-path "$root/CAPI" --show-bin-path)"
+generated="$capi_bin/ALPCNT.build/include/ALPCNT-Swift.h"
+printf '#define ALPC_NO_LENGTH_OVERLOADS\n#include <alpc/alpc.h>\n#include "%s"\n' "$generated" |
+    clang -fsyntax-only -std=gnu11 -Wall -Werror -I"$root/CShim/include" -x c - 2>&1
+record "the @c exports have the signatures alpc.h and ntbase.h declare" ${PIPESTATUS[1]}
+# ...and every function the headers declare is exported by libalpc.
+missing=""
+for name in $(grep -hoE '(NTAPI|^ULONG|^NTSTATUS|^PVOID|^int|^const char \*) *[A-Z][A-Za-z0-9]*\(' \
+        "$root/CShim/include/alpc/alpc.h" "$root/CShim/include/alpc/ntbase.h" "$root/CShim/include/alpc/ntalpc.h" |
+        sed -E 's/.*[ *]([A-Za-z0-9]+)\($/\1/' | sort -u); do
+    nm -D --defined-only "$capi_bin/libalpcnt.so" | grep -qw "$name" || missing="$missing $name"
+done
+[ -z "$missing" ] || echo "declared but not exported:$missing"
+record "libalpc exports every function the headers declare" "$([ -z "$missing" ] && echo 0 || echo 1)"
+
 strict="-Wall -Wextra -Werror -g"
 sanitize="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 build() { # OUTPUT COMPILER STANDARD FLAGS SOURCE PKG
