@@ -195,15 +195,31 @@ public final class AlpcClient: @unchecked Sendable {
     /// - Throws: `.portMessageTooLong` when the message exceeds the connection's maximum and
     ///   `.invalidParameter` for a negative length (nothing is sent), `.timeout`,
     ///   `.portDisconnected` when the server is gone, or the closures' errors.
+    @inlinable
     public func sendReceive<Result>(
         dataLength: Int, timeout: Duration? = nil,
         fill: (UnsafeMutableRawBufferPointer) throws(NTStatus) -> Void,
         reply: (ReceivedMessage) throws(NTStatus) -> Result
     ) throws(NTStatus) -> Result {
+        var result: Result?
+        try _sendReceive(dataLength: dataLength, timeout: timeout, fill: fill) { (message) throws(NTStatus) in
+            result = try reply(message)
+        }
+        guard let result else { throw .unsuccessful }
+        return result
+    }
+
+    /// ``sendReceive(dataLength:timeout:fill:reply:)`` without its generic result.
+    @usableFromInline
+    func _sendReceive(
+        dataLength: Int, timeout: Duration?,
+        fill: (UnsafeMutableRawBufferPointer) throws(NTStatus) -> Void,
+        reply: (ReceivedMessage) throws(NTStatus) -> Void
+    ) throws(NTStatus) {
         let deadline = AdaptiveWait.deadline(after: timeout)
         let cookie = try channel.send(
             dataLength: dataLength, kind: ALPC_RECORD_REQUEST, awaitReply: true, deadline: deadline, fill: fill)
-        return try Self.lend(reply) { (sink: inout LendingSink<Result>) throws(NTStatus) in
+        try Self.lend(reply) { (sink: inout LendingSink) throws(NTStatus) in
             try channel.receive(cookie: cookie, into: &sink, deadline: deadline)
         }
     }
@@ -231,25 +247,34 @@ public final class AlpcClient: @unchecked Sendable {
     /// attributes; a message that had some loses them (use ``receive(into:timeout:)`` for them).
     ///
     /// - Throws: `.timeout`, `.portDisconnected`, or `body`'s error (the message is consumed).
+    @inlinable
     public func receive<Result>(
         timeout: Duration? = nil, _ body: (ReceivedMessage) throws(NTStatus) -> Result
     ) throws(NTStatus) -> Result {
+        var result: Result?
+        try _receive(timeout: timeout) { (message) throws(NTStatus) in result = try body(message) }
+        guard let result else { throw .unsuccessful }
+        return result
+    }
+
+    /// ``receive(timeout:_:)`` without its generic result.
+    @usableFromInline
+    func _receive(timeout: Duration?, _ body: (ReceivedMessage) throws(NTStatus) -> Void) throws(NTStatus) {
         let deadline = AdaptiveWait.deadline(after: timeout)
-        return try Self.lend(body) { (sink: inout LendingSink<Result>) throws(NTStatus) in
+        try Self.lend(body) { (sink: inout LendingSink) throws(NTStatus) in
             try channel.receive(cookie: 0, into: &sink, deadline: deadline)
         }
     }
 
-    /// Runs `receive` with a sink lending its message to `body`, and returns `body`'s result.
-    static func lend<Result>(
-        _ body: (ReceivedMessage) throws(NTStatus) -> Result,
-        _ receive: (inout LendingSink<Result>) throws(NTStatus) -> Void
-    ) throws(NTStatus) -> Result {
-        try withoutActuallyEscaping(body) { (escapable) throws(NTStatus) -> Result in
+    /// Runs `receive` with a sink lending its message to `body`.
+    static func lend(
+        _ body: (ReceivedMessage) throws(NTStatus) -> Void,
+        _ receive: (inout LendingSink) throws(NTStatus) -> Void
+    ) throws(NTStatus) {
+        try withoutActuallyEscaping(body) { (escapable) throws(NTStatus) in
             var sink = LendingSink(escapable)
             try receive(&sink)
-            guard let result = sink.result else { throw .unsuccessful }
-            return result
+            guard sink.delivered else { throw .unsuccessful }
         }
     }
 

@@ -149,11 +149,21 @@ public final class AlpcServer: @unchecked Sendable {
     ///   - body: reads the message. When it throws, the message is consumed and its error rethrown.
     /// - Throws: `.timeout` when the time runs out, `.portDisconnected` when the port is closed,
     ///   or `body`'s error.
+    @inlinable
     public func receive<Result>(
         timeout: Duration? = nil, _ body: (ReceivedMessage) throws(NTStatus) -> Result
     ) throws(NTStatus) -> Result {
+        var result: Result?
+        try _receive(timeout: timeout) { (message) throws(NTStatus) in result = try body(message) }
+        guard let result else { throw .unsuccessful }
+        return result
+    }
+
+    /// ``receive(timeout:_:)`` without its generic result.
+    @usableFromInline
+    func _receive(timeout: Duration?, _ body: (ReceivedMessage) throws(NTStatus) -> Void) throws(NTStatus) {
         let deadline = AdaptiveWait.deadline(after: timeout)
-        return try AlpcClient.lend(body) { (sink: inout LendingSink<Result>) throws(NTStatus) in
+        try AlpcClient.lend(body) { (sink: inout LendingSink) throws(NTStatus) in
             try core.receive(into: &sink, deadline: deadline)
         }
     }

@@ -77,16 +77,18 @@ struct CopyingSink: MessageSink {
     }
 }
 
-/// Lends each message in place to a closure as a ``ReceivedMessage`` and keeps its result.
+/// Lends each message in place to a closure as a ``ReceivedMessage``. Not generic: the public
+/// APIs keep the closure's result in their own (inlinable, so specialized) frames, and the
+/// receive paths run without generic metadata.
 /// Attributes are not delivered: what travelled is released with them.
-struct LendingSink<Result>: MessageSink {
-    let body: (ReceivedMessage) throws(NTStatus) -> Result
+struct LendingSink: MessageSink {
+    let body: (ReceivedMessage) throws(NTStatus) -> Void
     private var source: UnsafeRawPointer?
     private var dataLength = 0
-    /// What `body` returned, once it ran.
-    private(set) var result: Result?
+    /// Whether `body` ran.
+    private(set) var delivered = false
 
-    init(_ body: @escaping (ReceivedMessage) throws(NTStatus) -> Result) {
+    init(_ body: @escaping (ReceivedMessage) throws(NTStatus) -> Void) {
         self.body = body
     }
 
@@ -109,6 +111,7 @@ struct LendingSink<Result>: MessageSink {
             clientId: ClientID(process: stamp.clientProcess ?? client.process, thread: stamp.clientThread ?? client.thread),
             data: UnsafeRawBufferPointer(start: source + SlotRecord.headerSize, count: dataLength))
         self.source = nil
-        result = try body(view)
+        delivered = true
+        try body(view)
     }
 }
