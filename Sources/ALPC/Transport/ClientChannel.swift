@@ -96,6 +96,14 @@ final class ClientChannel: @unchecked Sendable {
     /// - Returns: the cookie the reply will carry (0 for a datagram).
     func send(_ message: AlpcMessage, kind: UInt32, awaitReply: Bool, deadline: UInt64?) throws(NTStatus) -> UInt32 {
         let dataLength = try SlotRecord.validateOutgoing(message, maxMessageLength: geometry.maxMessageLength)
+        guard try OutgoingAttributes.travel(with: message) else {
+            // Nothing travels but the header and the data.
+            return try publish(kind: kind, awaitReply: awaitReply, deadline: deadline) { (slot, cookie, clientId) in
+                SlotRecord.write(
+                    message, dataLength: dataLength, kind: kind, cookie: cookie,
+                    clientId: clientId, messageId: 0, callbackId: 0, to: slot)
+            }
+        }
         let attributes = try OutgoingAttributes.prepare(message, policy: policy)
         let cookie = try publish(kind: kind, awaitReply: awaitReply, deadline: deadline) {
             (slot, cookie, clientId) throws(NTStatus) in

@@ -71,6 +71,17 @@ struct OutgoingAttributes {
     ///   ``NTStatus/objectTypeMismatch`` for a handle of a type the receiver does not take, or
     ///   not the type the sender named, or a direct event that is not an eventfd;
     ///   ``NTStatus/accessDenied`` for a handle asking for more access than it grants.
+    /// Whether anything of `message`'s attributes travels; when not, the message is sent as
+    /// a record without attributes, skipping ``prepare(_:policy:)``.
+    ///
+    /// - Throws: ``NTStatus/invalidParameter`` for an attribute marked valid but not allocated.
+    static func travel(with message: AlpcMessage) throws(NTStatus) -> Bool {
+        let attributes = message.attributes
+        let valid = attributes.valid.intersection(.all)
+        guard attributes.allocated.isSuperset(of: valid) else { throw .invalidParameter }
+        return !valid.isDisjoint(with: travelling)
+    }
+
     static func prepare(_ message: AlpcMessage, policy: HandlePolicy) throws(NTStatus) -> OutgoingAttributes {
         var out = OutgoingAttributes()
         let attributes = message.attributes

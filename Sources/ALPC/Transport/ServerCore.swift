@@ -644,16 +644,26 @@ final class ServerCore: @unchecked Sendable {
         let pending = try takePendingRequest(messageId)
         let channel = pending.channel
         let dataLength: Int
-        let attributes: OutgoingAttributes
+        let attributes: OutgoingAttributes?
         do {
             dataLength = try SlotRecord.validateOutgoing(message, maxMessageLength: channel.geometry.maxMessageLength)
-            attributes = try OutgoingAttributes.prepare(message, policy: channel.policy)
+            attributes = try OutgoingAttributes.travel(with: message)
+                ? OutgoingAttributes.prepare(message, policy: channel.policy) : nil
         } catch {
             // The request stays answerable.
             restorePendingRequest(messageId, pending)
             throw error
         }
         let clientId = replyClientId()
+        guard let attributes else {
+            // Nothing travels but the header and the data.
+            try channel.publish(recordLength: SlotRecord.slotLength(dataLength: dataLength, attributeLength: 0)) { slot in
+                SlotRecord.write(
+                    message, dataLength: dataLength, kind: ALPC_RECORD_REPLY, cookie: pending.cookie,
+                    clientId: clientId, messageId: messageId, callbackId: 0, to: slot)
+            }
+            return
+        }
         let recordLength = SlotRecord.slotLength(dataLength: dataLength, attributeLength: attributes.encodedLength)
         var slotFlags: UInt32 = 0
         var controlSent = false
