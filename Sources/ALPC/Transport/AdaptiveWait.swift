@@ -97,8 +97,14 @@ enum AdaptiveWait {
     }
 
     /// The CLOCK_MONOTONIC deadline `timeout` from now, or nil for no timeout.
+    ///
+    /// Every call with a timeout pays for this: timeouts below 2^63 attoseconds (about 9.2 s)
+    /// take one 64-bit division, longer ones `components`' 128-bit arithmetic.
     static func deadline(after timeout: Duration?) -> UInt64? {
         guard let timeout else { return nil }
+        if let attoseconds = Int64(exactly: timeout.attoseconds) {
+            return alpc_now_ns() &+ UInt64(max(0, attoseconds) / 1_000_000_000)
+        }
         let (seconds, attoseconds) = timeout.components
         if seconds < 0 { return alpc_now_ns() }
         let nanos = UInt64(clamping: seconds).multipliedReportingOverflow(by: 1_000_000_000)
