@@ -148,6 +148,31 @@ static int client(const char *which, const char *name) {
         request(port, "one", "ok:one");
         request(port, "two", "ok:two");
         NtClose(port);
+    } else if (strcmp(which, "bad-lengths") == 0) {
+        /* Requests whose lengths disagree are refused before anything is sent. */
+        HANDLE port = connect_port(name, ALPC_MSGFLG_SYNC_REQUEST);
+        MESSAGE message;
+        RtlZeroMemory(&message, sizeof message);
+        SIZE_T length = sizeof message;
+        message.Header.u1.s1.DataLength = 10;
+        message.Header.u1.s1.TotalLength = (CSHORT)(sizeof(PORT_MESSAGE) + 11);
+        CHECK_STATUS(NtAlpcSendWaitReceivePort(port, ALPC_MSGFLG_SYNC_REQUEST, &message.Header, NULL, &message.Header,
+                                               &length, NULL, NULL),
+                     STATUS_INVALID_PARAMETER);
+        message.Header.u1.s1.DataLength = 0;
+        message.Header.u1.s1.TotalLength = 0x10;
+        CHECK_STATUS(NtAlpcSendWaitReceivePort(port, 0, &message.Header, NULL, NULL, NULL, NULL, NULL),
+                     STATUS_INVALID_PARAMETER);
+        /* A synchronous request with nowhere to put the reply, or that is also a datagram. */
+        set_data(&message, "lost", 4);
+        CHECK_STATUS(NtAlpcSendWaitReceivePort(port, ALPC_MSGFLG_SYNC_REQUEST, &message.Header, NULL, NULL, NULL, NULL,
+                                               NULL),
+                     STATUS_LPC_RECEIVE_BUFFER_EXPECTED);
+        CHECK_STATUS(NtAlpcSendWaitReceivePort(port, ALPC_MSGFLG_SYNC_REQUEST | ALPC_MSGFLG_RELEASE_MESSAGE,
+                                               &message.Header, NULL, &message.Header, &length, NULL, NULL),
+                     STATUS_INVALID_PARAMETER_2);
+        request(port, "good", "ok:good");
+        NtClose(port);
     } else if (strcmp(which, "big") == 0) {
         HANDLE port = connect_port(name, ALPC_MSGFLG_SYNC_REQUEST);
         char text[101];
@@ -818,6 +843,79 @@ static void case_basics(void) {
                  STATUS_OBJECT_NAME_NOT_FOUND);
 }
 
+static void case_bad_input(void) {
+    HANDLE port = create_port("bad", 0, NULL);
+    HANDLE communication = NULL;
+    MESSAGE message;
+    RtlZeroMemory(&message, sizeof message);
+    LARGE_INTEGER zero = {.QuadPart = 0};
+    SIZE_T length = sizeof message;
+
+    /* A client whose requests have lengths that disagree is refused, then served. */
+    pid_t pid = spawn_client("bad-lengths");
+    communication = accept_next(port, NULL);
+    receive(port, &message, NULL);
+    CHECK(LOBYTE(message.Header.u2.s2.Type) == LPC_REQUEST && message.Header.u1.s1.DataLength == 4,
+          "only the well-formed request arrives");
+    reply_ok(port, &message);
+    expect_exit(pid, "client");
+    NtClose(communication);
+    RtlZeroMemory(&message, sizeof message);
+    /* A reply with MessageId 0, and one to a request that never came. */
+    message.Header.u1.s1.TotalLength = (CSHORT)sizeof(PORT_MESSAGE);
+    NTSTATUS status = NtAlpcSendWaitReceivePort(port, 0, &message.Header, NULL, NULL, NULL, NULL, NULL);
+    CHECK(status == STATUS_INVALID_PARAMETER, "a reply with MessageId 0: %s", AlpcStatusName(status));
+    message.Header.u1.s1.TotalLength = (CSHORT)sizeof(PORT_MESSAGE);
+    message.Header.MessageId = 12345;
+    CHECK_STATUS(NtAlpcSendWaitReceivePort(port, 0, &message.Header, NULL, NULL, NULL, NULL, NULL),
+                 STATUS_INVALID_MESSAGE);
+    /* Accepting or refusing a request that never came. */
+    CHECK_STATUS(NtAlpcAcceptConnectPort(&communication, port, 0, NULL, NULL, NULL, &message.Header, NULL, TRUE),
+                 STATUS_INVALID_MESSAGE);
+    CHECK_STATUS(NtAlpcAcceptConnectPort(NULL, port, 0, NULL, NULL, NULL, &message.Header, NULL, FALSE),
+                 STATUS_INVALID_MESSAGE);
+    CHECK_STATUS(NtAlpcAcceptConnectPort(&communication, port, 0, NULL, NULL, NULL, NULL, NULL, TRUE),
+                 STATUS_INVALID_PARAMETER_7);
+    /* Handles that are not ports, or not handles at all. */
+    int pipeFds[2];
+    CHECK(pipe(pipeFds) == 0, "pipe");
+    CHECK_STATUS(NtAlpcSendWaitReceivePort((HANDLE)(intptr_t)pipeFds[0], 0, NULL, NULL, &message.Header, &length, NULL,
+                                           &zero),
+                 STATUS_INVALID_HANDLE);
+    CHECK_STATUS(NtAlpcAcceptConnectPort(&communication, (HANDLE)(intptr_t)pipeFds[0], 0, NULL, NULL, NULL,
+                                         &message.Header, NULL, TRUE),
+                 STATUS_INVALID_HANDLE);
+    CHECK_STATUS(NtAlpcDisconnectPort(NULL, 0), STATUS_INVALID_HANDLE);
+    CHECK_STATUS(NtAlpcQueryInformation(NtCurrentProcess(), AlpcBasicInformation, NULL, 0, NULL),
+                 STATUS_INVALID_HANDLE);
+    close(pipeFds[0]);
+    close(pipeFds[1]);
+    /* Missing pointers and names. */
+    CHECK_STATUS(NtAlpcCreatePort(NULL, NULL, NULL), STATUS_INVALID_PARAMETER_1);
+    HANDLE other = NULL;
+    CHECK_STATUS(NtAlpcCreatePort(&other, NULL, NULL), STATUS_OBJECT_NAME_INVALID);
+    CHECK_STATUS(NtAlpcConnectPort(&other, NULL, NULL, NULL, ALPC_MSGFLG_SYNC_REQUEST, NULL, NULL, NULL, NULL, NULL,
+                                   &zero),
+                 STATUS_OBJECT_NAME_INVALID);
+    UNICODE_STRING bad = RTL_CONSTANT_STRING(L"no backslash at all");
+    OBJECT_ATTRIBUTES attributes;
+    InitializeObjectAttributes(&attributes, &bad, 0, NULL, NULL);
+    status = NtAlpcCreatePort(&other, &attributes, NULL);
+    if (NT_SUCCESS(status)) NtClose(other); /* a leading backslash is added, as PythonForWindows does */
+    /* The same name twice. */
+    OBJECT_ATTRIBUTES same;
+    InitializeObjectAttributes(&same, &usPortName, 0, NULL, NULL);
+    CHECK_STATUS(NtAlpcCreatePort(&other, &same, NULL), STATUS_OBJECT_NAME_COLLISION);
+    /* A maximum message length out of range. */
+    ALPC_PORT_ATTRIBUTES tooLong;
+    RtlZeroMemory(&tooLong, sizeof tooLong);
+    tooLong.MaxMessageLength = 0x10000;
+    UNICODE_STRING fresh = RTL_CONSTANT_STRING(L"\\RPC Control\\capi-bad-length");
+    InitializeObjectAttributes(&attributes, &fresh, 0, NULL, NULL);
+    CHECK_STATUS(NtAlpcCreatePort(&other, &attributes, &tooLong), STATUS_INVALID_PARAMETER);
+    NtClose(port);
+}
+
 /* ---------------------------------------------------------------------------------------
  * Runner
  * ------------------------------------------------------------------------------------- */
@@ -841,6 +939,7 @@ static const CASE cases[] = {
     {"cancel", case_cancel},
     {"sections-and-contexts", case_sections_and_contexts},
     {"basics", case_basics},
+    {"bad-input", case_bad_input},
 };
 
 int main(int argc, char **argv) {
