@@ -54,34 +54,44 @@ public func ntAlpcQueryInformation(
     }
 }
 
+/// Looks up the port `portHandle` and the sender of `portMessage` on it, then returns what
+/// `body` does with them; a failure of either, or of `body`, is its status.
+private func withSender(
+    of portMessage: PPORT_MESSAGE?, on portHandle: HANDLE?, missingMessage: NTSTATUS,
+    _ body: (NTPort, PPORT_MESSAGE, SenderCredentials) throws(NTStatus) -> NTSTATUS
+) -> NTSTATUS {
+    guard let port = PortTable.shared.port(portHandle) else { return STATUS_INVALID_HANDLE }
+    guard let portMessage else { return missingMessage }
+    do {
+        return try body(port, portMessage, try sender(of: portMessage, on: port))
+    } catch {
+        return error.rawValue
+    }
+}
+
 /// NtAlpcQueryInformationMessage: see alpc.h.
 @c(NtAlpcQueryInformationMessage)
 public func ntAlpcQueryInformationMessage(
     _ portHandle: HANDLE?, _ portMessage: PPORT_MESSAGE?, _ informationClass: ALPC_MESSAGE_INFORMATION_CLASS,
     _ information: PVOID?, _ length: ULONG, _ returnLength: PULONG?
 ) -> NTSTATUS {
-    guard let port = PortTable.shared.port(portHandle) else { return STATUS_INVALID_HANDLE }
-    guard let portMessage else { return STATUS_INVALID_PARAMETER_2 }
-    let credentials: SenderCredentials
-    do {
-        credentials = try sender(of: portMessage, on: port)
-    } catch {
-        return error.rawValue
-    }
-    switch informationClass {
-    case AlpcMessageSidInformation:
-        let sid = NTIdentity.sid(uid: credentials.userId)
-        returnLength?.pointee = ULONG(sid.count)
-        guard let information, Int(length) >= sid.count else { return STATUS_BUFFER_TOO_SMALL }
-        sid.withUnsafeBytes { information.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        return STATUS_SUCCESS
-    case AlpcMessageTokenModifiedIdInformation:
-        // The token attribute's ModifiedId: the sender's process id.
-        var luid = LUID()
-        luid.LowPart = ULONG(bitPattern: credentials.processId)
-        return answer(luid, size: MemoryLayout<LUID>.size, into: information, length: length, returnLength: returnLength)
-    default:
-        return STATUS_INVALID_INFO_CLASS
+    withSender(of: portMessage, on: portHandle, missingMessage: STATUS_INVALID_PARAMETER_2) { (_, _, credentials) in
+        switch informationClass {
+        case AlpcMessageSidInformation:
+            let sid = NTIdentity.sid(uid: credentials.userId)
+            returnLength?.pointee = ULONG(sid.count)
+            guard let information, Int(length) >= sid.count else { return STATUS_BUFFER_TOO_SMALL }
+            sid.withUnsafeBytes { information.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            return STATUS_SUCCESS
+        case AlpcMessageTokenModifiedIdInformation:
+            // The token attribute's ModifiedId: the sender's process id.
+            var luid = LUID()
+            luid.LowPart = ULONG(bitPattern: credentials.processId)
+            return answer(
+                luid, size: MemoryLayout<LUID>.size, into: information, length: length, returnLength: returnLength)
+        default:
+            return STATUS_INVALID_INFO_CLASS
+        }
     }
 }
 
@@ -106,51 +116,41 @@ public func ntAlpcOpenSenderThread(
 /// A pidfd for the process, or the thread, that sent `portMessage`.
 private func openSender(_ handle: PHANDLE?, _ portHandle: HANDLE?, _ portMessage: PPORT_MESSAGE?, thread: Bool) -> NTSTATUS {
     guard let handle else { return STATUS_INVALID_PARAMETER_1 }
-    guard let port = PortTable.shared.port(portHandle) else { return STATUS_INVALID_HANDLE }
-    guard let portMessage else { return STATUS_INVALID_PARAMETER_3 }
-    let credentials: SenderCredentials
-    do {
-        credentials = try sender(of: portMessage, on: port)
-    } catch {
-        return error.rawValue
+    return withSender(of: portMessage, on: portHandle, missingMessage: STATUS_INVALID_PARAMETER_3) {
+        (_, portMessage, credentials) in
+        let pid = credentials.processId
+        var fd: Int32
+        if thread {
+            // The thread named in the message's ClientId, if it belongs to the sender's process.
+            let tid = Int32(truncatingIfNeeded: Int(bitPattern: portMessage.pointee.ClientId.UniqueThread))
+            guard tid > 0, access("/proc/\(pid)/task/\(tid)", F_OK) == 0 else { return STATUS_INVALID_CID }
+            fd = alpcnt_pidfd_open(tid, ALPCNT_PIDFD_THREAD)
+            if fd == -EINVAL && tid == pid { fd = alpcnt_pidfd_open(pid, 0) }
+        } else {
+            fd = alpcnt_pidfd_open(pid, 0)
+        }
+        guard fd >= 0 else { return fd == -ESRCH ? STATUS_INVALID_CID : STATUS_NOT_SUPPORTED }
+        handle.pointee = .init(descriptor: fd)
+        return STATUS_SUCCESS
     }
-    let pid = credentials.processId
-    var fd: Int32
-    if thread {
-        // The thread named in the message's ClientId, if it belongs to the sender's process.
-        let tid = Int32(truncatingIfNeeded: Int(bitPattern: portMessage.pointee.ClientId.UniqueThread))
-        guard tid > 0, access("/proc/\(pid)/task/\(tid)", F_OK) == 0 else { return STATUS_INVALID_CID }
-        fd = alpcnt_pidfd_open(tid, ALPCNT_PIDFD_THREAD)
-        if fd == -EINVAL && tid == pid { fd = alpcnt_pidfd_open(pid, 0) }
-    } else {
-        fd = alpcnt_pidfd_open(pid, 0)
-    }
-    guard fd >= 0 else { return fd == -ESRCH ? STATUS_INVALID_CID : STATUS_NOT_SUPPORTED }
-    handle.pointee = .init(descriptor: fd)
-    return STATUS_SUCCESS
 }
 
 /// NtAlpcImpersonateClientOfPort: see alpc.h.
 @c(NtAlpcImpersonateClientOfPort)
 public func ntAlpcImpersonateClientOfPort(_ portHandle: HANDLE?, _ message: PPORT_MESSAGE?, _ flags: PVOID?) -> NTSTATUS {
-    guard let port = PortTable.shared.port(portHandle), port.server != nil else { return STATUS_INVALID_HANDLE }
-    guard let message else { return STATUS_INVALID_PARAMETER_2 }
-    let credentials: SenderCredentials
-    do {
-        credentials = try sender(of: message, on: port)
-    } catch {
-        return error.rawValue
+    withSender(of: message, on: portHandle, missingMessage: STATUS_INVALID_PARAMETER_2) { (port, _, credentials) in
+        guard port.server != nil else { return STATUS_INVALID_HANDLE }
+        // setfsuid and setfsgid report no error: read the value back to learn whether it took.
+        _ = alpcnt_setfsgid(credentials.groupId)
+        _ = alpcnt_setfsuid(credentials.userId)
+        let uid = UInt32(bitPattern: alpcnt_setfsuid(UInt32.max))
+        let gid = UInt32(bitPattern: alpcnt_setfsgid(UInt32.max))
+        guard uid == credentials.userId, gid == credentials.groupId else {
+            _ = alpcRevertToSelf()
+            return STATUS_PRIVILEGE_NOT_HELD
+        }
+        return STATUS_SUCCESS
     }
-    // setfsuid and setfsgid report no error: read the value back to learn whether it took.
-    _ = alpcnt_setfsgid(credentials.groupId)
-    _ = alpcnt_setfsuid(credentials.userId)
-    let uid = UInt32(bitPattern: alpcnt_setfsuid(UInt32.max))
-    let gid = UInt32(bitPattern: alpcnt_setfsgid(UInt32.max))
-    guard uid == credentials.userId, gid == credentials.groupId else {
-        _ = alpcRevertToSelf()
-        return STATUS_PRIVILEGE_NOT_HELD
-    }
-    return STATUS_SUCCESS
 }
 
 /// AlpcRevertToSelf: see alpc.h.
