@@ -140,6 +140,7 @@ private func openSender(_ handle: PHANDLE?, _ portHandle: HANDLE?, _ portMessage
 public func ntAlpcImpersonateClientOfPort(_ portHandle: HANDLE?, _ message: PPORT_MESSAGE?, _ flags: PVOID?) -> NTSTATUS {
     withSender(of: message, on: portHandle, missingMessage: STATUS_INVALID_PARAMETER_2) { (port, _, credentials) in
         guard port.server != nil else { return STATUS_INVALID_HANDLE }
+        guard credentials.allowsImpersonation else { return STATUS_BAD_IMPERSONATION_LEVEL }
         // setfsuid and setfsgid report no error: read the value back to learn whether it took.
         _ = alpcnt_setfsgid(credentials.groupId)
         _ = alpcnt_setfsuid(credentials.userId)

@@ -148,6 +148,20 @@ static int client(const char *which, const char *name) {
         request(port, "one", "ok:one");
         request(port, "two", "ok:two");
         NtClose(port);
+    } else if (strcmp(which, "identify-only") == 0) {
+        /* Port attributes zeroed but for the message length: an anonymous QoS, which does not
+         * let the server impersonate this client. */
+        set_port_name(name);
+        ALPC_PORT_ATTRIBUTES attributes;
+        RtlZeroMemory(&attributes, sizeof attributes);
+        attributes.MaxMessageLength = sizeof(MESSAGE);
+        HANDLE port = NULL;
+        LARGE_INTEGER timeout = capi_ms(10000);
+        CHECK_STATUS(NtAlpcConnectPort(&port, &usPortName, NULL, &attributes, ALPC_MSGFLG_SYNC_REQUEST, NULL, NULL,
+                                       NULL, NULL, NULL, &timeout),
+                     STATUS_SUCCESS);
+        request(port, "no", "ok:no");
+        NtClose(port);
     } else if (strcmp(which, "bad-lengths") == 0) {
         /* Requests whose lengths disagree are refused before anything is sent. */
         HANDLE port = connect_port(name, ALPC_MSGFLG_SYNC_REQUEST);
@@ -693,6 +707,15 @@ static void case_impersonation(void) {
     CHECK(fd >= 0 && fstat(fd, &info) == 0 && info.st_uid == getuid(), "reverted");
     close(fd);
     unlink(path);
+    reply_ok(port, &message);
+    expect_exit(pid, "client");
+    NtClose(communication);
+
+    /* A client whose QoS is below SecurityImpersonation cannot be impersonated. */
+    pid = spawn_client("identify-only");
+    communication = accept_next(port, NULL);
+    receive(port, &message, NULL);
+    CHECK_STATUS(NtAlpcImpersonateClientOfPort(port, &message.Header, NULL), STATUS_BAD_IMPERSONATION_LEVEL);
     reply_ok(port, &message);
     expect_exit(pid, "client");
     NtClose(communication);

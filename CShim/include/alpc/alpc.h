@@ -133,8 +133,9 @@ NTSYSCALLAPI NTSTATUS NTAPI NtAlpcOpenSenderThread(PHANDLE ThreadHandle, HANDLE 
 /**
  * The calling thread takes the filesystem user and group of the sender of the received message
  * Message (setfsuid/setfsgid: file access checks only), until AlpcRevertToSelf.
- * STATUS_PRIVILEGE_NOT_HELD when this process may not change them (it lacks CAP_SETUID and
- * CAP_SETGID and the client is another user). The client's QoS is not consulted.
+ * STATUS_BAD_IMPERSONATION_LEVEL when the client's security QoS (in its connect attributes)
+ * is below SecurityImpersonation; STATUS_PRIVILEGE_NOT_HELD when this process may not change
+ * them (it lacks CAP_SETUID and CAP_SETGID and the client is another user).
  */
 NTSYSCALLAPI NTSTATUS NTAPI NtAlpcImpersonateClientOfPort(HANDLE PortHandle, PPORT_MESSAGE Message, PVOID Flags);
 

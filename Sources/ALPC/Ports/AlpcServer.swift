@@ -215,8 +215,10 @@ public final class AlpcServer: @unchecked Sendable {
     /// Who sent the received message whose MessageId is `messageId`; see
     /// ``senderCredentials(of:)``.
     public func senderCredentials(messageId: UInt32) throws(NTStatus) -> SenderCredentials {
-        let peer = try core.senderCredentials(messageId: messageId)
-        return SenderCredentials(processId: peer.pid, userId: peer.uid, groupId: peer.gid)
+        let sender = try core.sender(of: messageId)
+        return SenderCredentials(
+            processId: sender.peer.pid, userId: sender.peer.uid, groupId: sender.peer.gid,
+            allowsImpersonation: sender.allowsImpersonation)
     }
 
     // MARK: Sections and views

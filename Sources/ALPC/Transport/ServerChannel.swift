@@ -20,6 +20,13 @@ final class Handshake: @unchecked Sendable {
     /// Set when the client gave up (closed its socket) before an answer.
     var abandoned = false
 
+    /// Whether the client's security QoS lets the server impersonate it: an impersonation
+    /// level of SecurityImpersonation or above in its connect attributes.
+    var allowsImpersonation: Bool {
+        guard let level = request?.attributes.SecurityQos.ImpersonationLevel else { return false }
+        return level.rawValue >= SecurityImpersonation.rawValue
+    }
+
     init(id: Int, socket: consuming ControlSocket, peer: PeerCredentials) {
         self.id = id
         self.socket = socket
@@ -77,6 +84,8 @@ final class ServerChannel: @unchecked Sendable {
     let isClosed = Atomic<Bool>(false)
 
     var peer: PeerCredentials { handshake.peer }
+    /// Whether the client lets the server impersonate it (its QoS, read once at accept).
+    let allowsImpersonation: Bool
 
     init(
         id: Int, handshake: Handshake, segment: consuming ConnectionSegment, doorbell: consuming Doorbell,
@@ -93,6 +102,7 @@ final class ServerChannel: @unchecked Sendable {
         self.doorbell = doorbell
         self.portContext = portContext
         self.policy = policy
+        self.allowsImpersonation = handshake.allowsImpersonation
     }
 
     /// Publishes a record to the client: runs `prepare` (which sends what must precede the

@@ -51,13 +51,14 @@ final class ServerCore: @unchecked Sendable {
     /// Direct-mapped by MessageId: MessageIds are consecutive, so the last
     /// `rememberedSenders` messages occupy distinct entries, with no hashing per message.
     @exclusivity(unchecked) private var senders = [RememberedSender](
-        repeating: RememberedSender(messageId: 0, peer: PeerCredentials(pid: 0, uid: 0, gid: 0)),
+        repeating: RememberedSender(messageId: 0, peer: PeerCredentials(pid: 0, uid: 0, gid: 0), allowsImpersonation: false),
         count: ServerCore.rememberedSenders)
 
     /// The sender of one recent message.
     private struct RememberedSender {
         var messageId: UInt32
         var peer: PeerCredentials
+        var allowsImpersonation: Bool
     }
     /// How many recent messages ``senderCredentials(messageId:)`` remembers.
     static let rememberedSenders = 4096
@@ -324,7 +325,7 @@ final class ServerCore: @unchecked Sendable {
                 if record.kind == ALPC_RECORD_REQUEST || record.kind == ALPC_RECORD_ASYNC_REQUEST {
                     pendingRequests[id] = PendingRequest(channel: channel, cookie: record.cookie)
                 }
-                rememberSenderLocked(id, channel.peer)
+                rememberSenderLocked(id, channel)
                 return id
             }
             let stamp = DeliveryStamp(
@@ -353,18 +354,23 @@ final class ServerCore: @unchecked Sendable {
         finishClosing(channel)
     }
 
-    /// Remembers who sent message `id`, forgetting the oldest beyond ``rememberedSenders``.
-    private func rememberSenderLocked(_ id: UInt32, _ peer: PeerCredentials) {
-        senders[Int(id) & (Self.rememberedSenders - 1)] = RememberedSender(messageId: id, peer: peer)
+    /// Remembers who sent message `id` on `channel`, forgetting the oldest beyond
+    /// ``rememberedSenders``.
+    private func rememberSenderLocked(_ id: UInt32, _ channel: ServerChannel) {
+        senders[Int(id) & (Self.rememberedSenders - 1)] = RememberedSender(
+            messageId: id, peer: channel.peer, allowsImpersonation: channel.allowsImpersonation)
     }
 
-    /// The kernel credentials of the process that sent message `messageId`: a pending
-    /// connection request, or one of the last ``rememberedSenders`` messages received.
-    func senderCredentials(messageId: UInt32) throws(NTStatus) -> PeerCredentials {
-        try stateLock.withLock { () throws(NTStatus) -> PeerCredentials in
+    /// The kernel credentials of the process that sent message `messageId` (a pending
+    /// connection request, or one of the last ``rememberedSenders`` messages received), and
+    /// whether its QoS lets the server impersonate it.
+    func sender(of messageId: UInt32) throws(NTStatus) -> (peer: PeerCredentials, allowsImpersonation: Bool) {
+        try stateLock.withLock { () throws(NTStatus) -> (peer: PeerCredentials, allowsImpersonation: Bool) in
             let remembered = senders[Int(messageId) & (Self.rememberedSenders - 1)]
-            if messageId != 0 && remembered.messageId == messageId { return remembered.peer }
-            if let handshake = pendingConnections[messageId] { return handshake.peer }
+            if messageId != 0 && remembered.messageId == messageId {
+                return (remembered.peer, remembered.allowsImpersonation)
+            }
+            if let handshake = pendingConnections[messageId] { return (handshake.peer, handshake.allowsImpersonation) }
             throw .invalidMessage
         }
     }

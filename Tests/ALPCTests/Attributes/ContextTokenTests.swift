@@ -61,6 +61,8 @@ extension AttributesTests {
                 #expect(UInt64(sender.processId) == credentials.pid)
                 #expect(UInt64(sender.userId) == credentials.uid)
                 #expect(UInt64(sender.groupId) == credentials.gid)
+                // The peer connects with PortAttributes.client: an impersonation-level QoS.
+                #expect(sender.allowsImpersonation)
                 #expect(try session.server.senderCredentials(messageId: message.messageId) == sender)
                 try session.answer(message)
             }
