@@ -51,7 +51,7 @@ struct AttributeLines {
         guard let bytes else { return "" }
         let limited = UnsafeRawBufferPointer(rebasing: bytes.prefix(previewLimit))
         let end = limited.firstIndex(of: 0) ?? limited.count
-        return String(decoding: UnsafeRawBufferPointer(rebasing: limited[0..<end]), as: UTF8.self)
+        return printable(String(decoding: UnsafeRawBufferPointer(rebasing: limited[0..<end]), as: UTF8.self))
     }
 
     /// The start of the file `fd`, read from offset 0 without moving its position.
@@ -59,6 +59,6 @@ struct AttributeLines {
         var buffer = [UInt8](repeating: 0, count: previewLimit)
         let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
         guard count >= 0 else { return "unreadable: errno \(errno)" }
-        return String(decoding: buffer[0..<count], as: UTF8.self)
+        return printable(String(decoding: buffer[0..<count], as: UTF8.self))
     }
 }

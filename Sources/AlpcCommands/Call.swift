@@ -64,7 +64,7 @@ extension AlpcCommand {
                     request.isViewValid = true
                 }
                 let reply = try client.sendReceive(request, timeout: limit)
-                print(reply.string)
+                print(printable(reply.string))
                 client.disconnect()
             } catch {
                 throw failure(error)

@@ -34,6 +34,8 @@ extension AlpcCommand {
                 server = try AlpcServer(portName: name, attributes: PortAttributes(flags: 0, maxMessageLength: maxMessageLength))
                 // Handles of any type, several per message.
                 acceptAttributes.flags |= PortAttributes.allowMultipleHandlesFlag
+                // Connections carry the port's maximum (the accept default is 0x1000).
+                acceptAttributes.maxMessageLength = maxMessageLength
             } catch {
                 throw failure(error)
             }
@@ -55,18 +57,19 @@ extension AlpcCommand {
                 print("[SERV] \(MessageLine(message))")
                 switch message.messageType.kind {
                 case .connectionRequest:
-                    print("[SERV] connection data: <\(message.string)>")
+                    print("[SERV] connection data: <\(printable(message.string))>")
                     try? message.setData("Connection message response")
                     do { try server.acceptConnection(message, attributes: acceptAttributes, portContext: portContext) } catch {
                         print("[SERV] accept failed: \(error)")
                     }
                 case .request:
                     let request = message.string
-                    print("[SERV] data: <\(request)>")
+                    print("[SERV] data: <\(printable(request))>")
                     for line in AttributeLines(message).lines { print("[SERV] \(line)") }
                     message.attributes.valid.remove([.view, .handle])
                     do {
-                        try message.setData("REQUEST '\(request)' DONE")
+                        let limit = min(message.maxDataLength, maxMessageLength - PortMessageLayout.headerSize)
+                        try message.setData(Self.reply(to: request, fitting: limit))
                         try server.send(message)
                     } catch {
                         print("[SERV] reply failed: \(error)")
@@ -79,6 +82,26 @@ extension AlpcCommand {
             server.disconnect()
             print("[SERV] stopped")
         }
+    }
+}
+
+extension AlpcCommand.Serve {
+    /// "REQUEST '<request>' DONE" in at most `limit` bytes: when the whole request does not
+    /// fit, as much of it as fits (whole characters), then "...", so every request is answered.
+    static func reply(to request: String, fitting limit: Int) -> String {
+        let whole = "REQUEST '\(request)' DONE"
+        guard whole.utf8.count > limit else { return whole }
+        let frame = "REQUEST '...' DONE".utf8.count
+        guard limit >= frame else { return String("DONE".prefix(max(0, limit))) }
+        var kept = Substring.UnicodeScalarView()
+        var bytes = 0
+        for scalar in request.unicodeScalars {
+            let size = String(scalar).utf8.count
+            guard bytes + size + frame <= limit else { break }
+            kept.append(scalar)
+            bytes += size
+        }
+        return "REQUEST '\(String(kept))...' DONE"
     }
 }
 

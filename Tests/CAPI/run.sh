@@ -124,6 +124,19 @@ if [ -x "$out/simple_alpc" ]; then
     pair "simple_alpc: C server, Swift client" none "$out/simple_alpc" server "$(port 2)" -- \
         "$alpc" call "$(port 2)" "Hello world !"
     pair "simple_alpc: Swift server, C client" INT "$alpc" serve "$(port 3)" -- "$out/simple_alpc" client "$(port 3)"
+    # alpc serve answers every request, also those whose whole echo no longer fits (4039-4056
+    # bytes at the default 0x1000), and --max-message-length raises the connections' maximum.
+    pair "alpc serve answers requests of 4030-4056 bytes" INT "$alpc" serve "$(port 8)" -- \
+        "$out/simple_alpc" sizes "$(port 8)" 4030 4056
+    pair "alpc serve --max-message-length 65535 answers 20000 bytes" INT \
+        "$alpc" serve "$(port 9)" --max-message-length 65535 -- "$out/simple_alpc" sizes "$(port 9)" 20000 20000
+    pair "alpc serve --max-message-length 65535 answers the largest request (65495 bytes)" INT \
+        "$alpc" serve "$(port 10)" --max-message-length 65535 -- "$out/simple_alpc" sizes "$(port 10)" 65495 65495
+    # A client's data cannot forge a log line or reach the terminal raw.
+    pair "alpc serve prints client data escaped" INT "$alpc" serve "$(port 11)" -- "$out/simple_alpc" forge "$(port 11)"
+    log="$out/alpc serve prints client data escaped.server.log"
+    ! grep -q '^\[SERV\] forged' "$log" && ! grep -q $'\x1b' "$log" && grep -q 'evil\\n\[SERV\] forged line\\u{1B}' "$log"
+    record "alpc serve's log holds the forged line escaped" $?
 fi
 echo -n "Tempfile data <3" > "$out/file.txt"
 if [ -x "$out/advanced_alpc" ]; then
