@@ -56,7 +56,7 @@ public final class AlpcClient: @unchecked Sendable {
         defer { for fd in unclaimed { _ = system_close(fd) } }
         switch packet {
         case .refuse(let status, _):
-            throw status
+            throw NTStatus(refusal: status)
         case .accept(_, let reply, let connectionFlags, let serverTypes):
             guard unclaimed.count == 2 else { throw .invalidHandle }
             let segment = try ConnectionSegment.attach(fd: unclaimed[0])
