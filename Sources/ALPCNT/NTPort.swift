@@ -57,9 +57,21 @@ final class NTPort: Sendable {
 
     /// A new port of `kind` with a handle of its own, entered in the handle table.
     static func open(_ kind: Kind, flags: UInt32, portContext: UInt64 = 0) throws(NTStatus) -> NTPort {
+        open(kind, descriptor: try reserveDescriptor(), flags: flags, portContext: portContext)
+    }
+
+    /// A descriptor for a port handle, taken before what it will stand for exists, so that
+    /// running out of descriptors fails before anything is done.
+    static func reserveDescriptor() throws(NTStatus) -> Int32 {
         let fd = alpcnt_eventfd()
         guard fd >= 0 else { throw .insufficientResources }
-        let port = NTPort(kind: kind, descriptor: fd, flags: flags, portContext: portContext)
+        return fd
+    }
+
+    /// A new port of `kind` whose handle is `descriptor` (from ``reserveDescriptor()``),
+    /// entered in the handle table.
+    static func open(_ kind: Kind, descriptor: Int32, flags: UInt32, portContext: UInt64 = 0) -> NTPort {
+        let port = NTPort(kind: kind, descriptor: descriptor, flags: flags, portContext: portContext)
         PortTable.shared.insert(port)
         return port
     }

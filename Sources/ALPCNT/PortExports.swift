@@ -1,5 +1,6 @@
 internal import ALPC
 public import CALPC
+internal import Glibc
 
 /// NtAlpcCreatePort: see alpc.h.
 @c(NtAlpcCreatePort)
@@ -137,19 +138,33 @@ public func ntAlpcAcceptConnectPort(
         }
         let attributes = PortAttributes(c: portAttributes, defaults: .accept)
         let context = UInt64(UInt(bitPattern: portContext))
-        let connection = try CMessage.withOutgoing(connectionRequest, attributes: nil) {
-            (request) throws(NTStatus) -> ServerConnection in
-            try server.acceptConnection(request, attributes: attributes, portContext: context)
+        // The communication port's handle first: without a descriptor for it, the client is
+        // refused (STATUS_INSUFFICIENT_RESOURCES), not accepted and then dropped.
+        var descriptor: Int32 = -1
+        if portHandle != nil {
+            do throws(NTStatus) {
+                descriptor = try NTPort.reserveDescriptor()
+            } catch {
+                try? CMessage.withOutgoing(connectionRequest, attributes: nil) { (request) throws(NTStatus) in
+                    try server.refuseConnection(request, status: error)
+                }
+                throw error
+            }
         }
-        guard let portHandle else { return }
+        let connection: ServerConnection
         do throws(NTStatus) {
-            let communication = try NTPort.open(
-                .communication(server, connection), flags: attributes.flags, portContext: context)
-            portHandle.pointee = communication.handle
+            connection = try CMessage.withOutgoing(connectionRequest, attributes: nil) {
+                (request) throws(NTStatus) -> ServerConnection in
+                try server.acceptConnection(request, attributes: attributes, portContext: context)
+            }
         } catch {
-            connection.disconnect()
+            if descriptor >= 0 { _ = close(descriptor) }
             throw error
         }
+        guard let portHandle else { return }
+        let communication = NTPort.open(
+            .communication(server, connection), descriptor: descriptor, flags: attributes.flags, portContext: context)
+        portHandle.pointee = communication.handle
     }
 }
 

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 typedef struct {
@@ -147,6 +148,25 @@ static int client(const char *which, const char *name) {
                      STATUS_SUCCESS);
         request(port, "one", "ok:one");
         request(port, "two", "ok:two");
+        NtClose(port);
+    } else if (strcmp(which, "hold") == 0) {
+        /* Connects, is served once, and holds the connection for a while. The server may be
+         * out of descriptors: exit 3 for a refusal with STATUS_INSUFFICIENT_RESOURCES, 4 for
+         * STATUS_PORT_CONNECTION_REFUSED. (The server's low soft limit was inherited.) */
+        struct rlimit limit;
+        getrlimit(RLIMIT_NOFILE, &limit);
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+        set_port_name(name);
+        HANDLE port = NULL;
+        LARGE_INTEGER timeout = capi_ms(5000);
+        NTSTATUS status = NtAlpcConnectPort(&port, &usPortName, NULL, NULL, ALPC_MSGFLG_SYNC_REQUEST, NULL, NULL, NULL,
+                                            NULL, NULL, &timeout);
+        if (status == STATUS_INSUFFICIENT_RESOURCES) return 3;
+        if (status == STATUS_PORT_CONNECTION_REFUSED) return 4;
+        CHECK_STATUS(status, STATUS_SUCCESS);
+        request(port, "held", "ok:held");
+        Sleep(1500);
         NtClose(port);
     } else if (strcmp(which, "identify-only") == 0) {
         /* Port attributes zeroed but for the message length: an anonymous QoS, which does not
@@ -927,6 +947,91 @@ static void case_bad_input(void) {
     NtClose(port);
 }
 
+/* Seconds of CPU this process has used. */
+static double cpu_seconds(void) {
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    return (double)usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 + (double)usage.ru_stime.tv_sec +
+           usage.ru_stime.tv_usec / 1e6;
+}
+
+static void case_descriptor_exhaustion(void) {
+    /* This server may hold few descriptors (a soft limit its clients raise again). */
+    HANDLE port = create_port("fds", 0, NULL);
+    struct rlimit limit, original;
+    getrlimit(RLIMIT_NOFILE, &original);
+    limit = original;
+    limit.rlim_cur = 40;
+    CHECK(setrlimit(RLIMIT_NOFILE, &limit) == 0, "setrlimit: %s", strerror(errno));
+
+    enum { CLIENTS = 16 };
+    pid_t pids[CLIENTS];
+    for (int i = 0; i < CLIENTS; i++) pids[i] = spawn_client("hold");
+    HANDLE communications[CLIENTS];
+    int accepted = 0, refusedByApplication = 0;
+    long long end = capi_now_ms() + 3500;
+    double cpuBefore = cpu_seconds();
+    long long wallBefore = capi_now_ms();
+    while (capi_now_ms() < end) {
+        MESSAGE message;
+        SIZE_T length = sizeof message;
+        LARGE_INTEGER timeout = capi_ms(100);
+        NTSTATUS status = NtAlpcSendWaitReceivePort(port, 0, NULL, NULL, &message.Header, &length, NULL, &timeout);
+        if (status == STATUS_TIMEOUT) continue;
+        CHECK_STATUS(status, STATUS_SUCCESS);
+        switch (LOBYTE(message.Header.u2.s2.Type)) {
+        case LPC_CONNECTION_REQUEST:
+            if (accepted < CLIENTS &&
+                NtAlpcAcceptConnectPort(&communications[accepted], port, 0, NULL, NULL, NULL, &message.Header, NULL,
+                                        TRUE) == STATUS_SUCCESS) {
+                accepted++;
+            } else {
+                /* Accepting needs descriptors too (the segment, the doorbell); when it fails,
+                 * the library has refused the client already, else the application does. */
+                if (NtAlpcAcceptConnectPort(NULL, port, 0, NULL, NULL, NULL, &message.Header, NULL, FALSE) ==
+                    STATUS_SUCCESS)
+                    refusedByApplication++;
+            }
+            break;
+        case LPC_REQUEST:
+            reply_ok(port, &message);
+            break;
+        default:
+            break;
+        }
+    }
+    double cpu = cpu_seconds() - cpuBefore;
+    double wall = (double)(capi_now_ms() - wallBefore) / 1000;
+    int served = 0, refusedForResources = 0, refused = 0;
+    for (int i = 0; i < CLIENTS; i++) {
+        int status = capi_wait(pids[i], 20);
+        if (status == 0) served++;
+        else if (status == 3) refusedForResources++;
+        else if (status == 4) refused++;
+        else CHECK(0, "client %d ended with %d", i, status);
+    }
+    printf("  %d served, %d refused for lack of descriptors by the library, %d by the application; "
+           "CPU %.2f s in %.2f s\n", served, refusedForResources, refused, cpu, wall);
+    CHECK(served >= 1 && served == accepted, "%d clients served, %d accepted", served, accepted);
+    CHECK(refused == refusedByApplication, "%d refused by the application, %d seen", refusedByApplication, refused);
+    CHECK(served < CLIENTS, "the limit was never reached: the case tests nothing");
+    CHECK(cpu < wall / 2, "the server spun: %.2f s of CPU in %.2f s", cpu, wall);
+    setrlimit(RLIMIT_NOFILE, &original); /* (LeakSanitizer needs descriptors at exit) */
+    for (int i = 0; i < accepted; i++) NtClose(communications[i]);
+
+    /* Descriptors are back: a new client is served. */
+    pid_t pid = spawn_client("requests");
+    HANDLE communication = accept_next(port, NULL);
+    MESSAGE message;
+    for (int i = 0; i < 2; i++) {
+        receive(port, &message, NULL);
+        reply_ok(port, &message);
+    }
+    expect_exit(pid, "client after the exhaustion");
+    NtClose(communication);
+    NtClose(port);
+}
+
 /* ---------------------------------------------------------------------------------------
  * Runner
  * ------------------------------------------------------------------------------------- */
@@ -951,6 +1056,7 @@ static const CASE cases[] = {
     {"sections-and-contexts", case_sections_and_contexts},
     {"basics", case_basics},
     {"bad-input", case_bad_input},
+    {"descriptor-exhaustion", case_descriptor_exhaustion},
 };
 
 int main(int argc, char **argv) {

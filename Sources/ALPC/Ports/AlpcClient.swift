@@ -48,8 +48,14 @@ public final class AlpcClient: @unchecked Sendable {
             requestBytes = [UInt8](UnsafeRawBufferPointer(start: connectMessage.port.start, count: SlotRecord.headerSize + dataLength))
         }
         let socket = try ControlSocket.connect(to: name)
-        try socket.send(.connect(.init(
-            threadId: alpc_gettid(), flags: flags.rawValue, attributes: attributes.raw, message: requestBytes)))
+        do throws(NTStatus) {
+            try socket.send(.connect(.init(
+                threadId: alpc_gettid(), flags: flags.rawValue, attributes: attributes.raw, message: requestBytes)))
+        } catch {
+            // A server short of descriptors refuses and closes before reading: its refusal is
+            // still there to read.
+            guard error == .portDisconnected else { throw error }
+        }
         let (packet, fds) = try socket.receivePacket(maxFDs: 2, timeout: timeout)
         // Received descriptors are closed here unless something takes them.
         var unclaimed = fds

@@ -117,10 +117,11 @@ public final class AlpcServer: @unchecked Sendable {
         return ServerConnection(core: core, channel: channel)
     }
 
-    /// Refuses the connection request `request`; the client's connect fails with
-    /// `STATUS_PORT_CONNECTION_REFUSED`.
-    public func refuseConnection(_ request: AlpcMessage) throws(NTStatus) {
-        try core.refuse(messageId: request.port.messageId)
+    /// Refuses the connection request `request`; the client's connect fails with `status`:
+    /// `STATUS_PORT_CONNECTION_REFUSED` by default, or `.accessDenied`,
+    /// `.insufficientResources` or `.quotaExceeded` (any other status reads as the default).
+    public func refuseConnection(_ request: AlpcMessage, status: NTStatus = .portConnectionRefused) throws(NTStatus) {
+        try core.refuse(messageId: request.port.messageId, status: status)
     }
 
     /// Sends `message` as the reply to the request whose MessageId it carries (send).

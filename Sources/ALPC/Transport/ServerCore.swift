@@ -88,6 +88,17 @@ final class ServerCore: @unchecked Sendable {
     /// Whether `readiness` is signalled; owned by the holder of the receive role.
     @exclusivity(unchecked) private var readinessSignalled = false
 
+    /// A descriptor kept open on /dev/null (or -1): when the process is out of descriptors,
+    /// closing it lets the listener accept one pending connection and refuse it with
+    /// STATUS_INSUFFICIENT_RESOURCES. Owned by the holder of the receive role.
+    @exclusivity(unchecked) private var spareDescriptor: Int32 = -1
+    /// When the listener, taken out of the epoll set because connections could be neither
+    /// accepted nor refused, goes back in (CLOCK_MONOTONIC ns; 0: it is in). A pending
+    /// connection keeps the listener readable, so leaving it in would be a busy loop.
+    @exclusivity(unchecked) private var listenerPausedUntil: UInt64 = 0
+    /// How long the listener pauses when out of descriptors.
+    private static let listenerPauseNanos: UInt64 = 50_000_000
+
     init(name: PortName, maxMessageLength: Int, access: AccessPolicy, waitable: Bool = false) throws(NTStatus) {
         self.name = name
         self.maxMessageLength = maxMessageLength
@@ -95,6 +106,7 @@ final class ServerCore: @unchecked Sendable {
         let listener = try ControlListener.listen(on: name)
         self.events = try EventPoll()
         try events.add(listener.fd, token: Self.token(.listener, 0))
+        spareDescriptor = Self.openSpareDescriptor()
         if waitable {
             let readiness = try Doorbell()
             try events.add(readiness.fd, token: Self.token(.readiness, 0))
@@ -107,6 +119,12 @@ final class ServerCore: @unchecked Sendable {
 
     deinit {
         close()
+        if spareDescriptor >= 0 { _ = system_close(spareDescriptor) }
+    }
+
+    /// A descriptor on /dev/null to keep in reserve, or -1.
+    private static func openSpareDescriptor() -> Int32 {
+        max(-1, open("/dev/null", O_RDONLY | O_CLOEXEC))
     }
 
     /// The number of accepted, open connections.
@@ -422,6 +440,7 @@ final class ServerCore: @unchecked Sendable {
     /// Waits up to `timeoutNanos` for control-plane events and handles them. True when one may
     /// have produced something to deliver.
     private func pollEvents(timeoutNanos: Int64) throws(NTStatus) -> Bool {
+        if listenerPausedUntil != 0 { resumeListenerIfDue() }
         let count = try events.wait(into: &eventBuffer, timeout: timeoutNanos == 0 ? .zero : .nanoseconds(timeoutNanos))
         var progress = false
         for index in 0..<count {
@@ -458,7 +477,15 @@ final class ServerCore: @unchecked Sendable {
     private func acceptPendingSockets() {
         while true {
             let socket: ControlSocket?
-            do { socket = try acceptFromListener() } catch { return }
+            do {
+                socket = try acceptFromListener()
+            } catch {
+                // Out of descriptors (EMFILE, ENFILE, ENOMEM...): refuse what is pending, with
+                // the spare descriptor's help, or pause the listener; never spin on it.
+                if error == .insufficientResources || error == .noMemory, refuseForLackOfResources() { continue }
+                pauseListener()
+                return
+            }
             guard let socket else { return }
             guard let credentials = try? socket.peerCredentials() else { continue }
             let peer = PeerCredentials(pid: credentials.pid, uid: credentials.uid, gid: credentials.gid)
@@ -511,6 +538,42 @@ final class ServerCore: @unchecked Sendable {
             // Once accepted or refused, the socket is no longer the handshake's to unregister.
             guard handshakes.removeValue(forKey: handshake.id) != nil else { return }
             try? events.remove(handshake.socket.fd)
+        }
+    }
+
+    /// Accepts one pending connection with the spare descriptor freed, and refuses it with
+    /// STATUS_INSUFFICIENT_RESOURCES. False when that was not possible.
+    private func refuseForLackOfResources() -> Bool {
+        guard spareDescriptor >= 0 else { return false }
+        _ = system_close(spareDescriptor)
+        spareDescriptor = -1
+        defer { spareDescriptor = Self.openSpareDescriptor() }
+        guard let socket = try? acceptFromListener() else { return false }
+        try? socket.send(.refuse(status: .insufficientResources, message: []), timeout: .zero)
+        socket.close()
+        return true
+    }
+
+    /// Takes the listener out of the epoll set for ``listenerPauseNanos``.
+    private func pauseListener() {
+        guard let fd = listenerDescriptor(), (try? events.remove(fd)) != nil else { return }
+        listenerPausedUntil = max(1, alpc_now_ns() &+ Self.listenerPauseNanos)
+    }
+
+    /// Puts the paused listener back in the epoll set once its pause is over.
+    private func resumeListenerIfDue() {
+        guard alpc_now_ns() >= listenerPausedUntil else { return }
+        listenerPausedUntil = 0
+        if let fd = listenerDescriptor() { try? events.add(fd, token: Self.token(.listener, 0)) }
+    }
+
+    /// The listener's descriptor, or nil once the port is closed.
+    private func listenerDescriptor() -> Int32? {
+        stateLock.lock()
+        defer { stateLock.unlock() }
+        switch listener {
+        case .some(let open): return open.fd
+        case .none: return nil
         }
     }
 
@@ -597,14 +660,38 @@ final class ServerCore: @unchecked Sendable {
             throw .portDisconnected
         }
         let geometry = SegmentGeometry(maxMessageLength: maxMessageLength)
-        let segment = try ConnectionSegment.create(geometry: geometry, serverPid: processId)
-        let doorbell = try Doorbell()
+        // Out of descriptors or memory: the client is refused with a refusal status rather
+        // than left to find its socket closed.
+        let refuseFor: (NTStatus) -> Void = { [self] error in
+            refuse(handshake, status: NTStatus(refusal: error == .noMemory ? .insufficientResources : error))
+        }
+        let segment: ConnectionSegment
+        do throws(NTStatus) {
+            segment = try ConnectionSegment.create(geometry: geometry, serverPid: processId)
+        } catch {
+            refuseFor(error)
+            throw error
+        }
+        let doorbell: Doorbell
+        do throws(NTStatus) {
+            doorbell = try Doorbell()
+        } catch {
+            refuseFor(error)
+            throw error
+        }
         // Until the server polls this ring, the client rings the doorbell after each message.
         // Set before the client can see the segment: its first request may follow at once.
         segment.ring(.toServer).consumerSleeping.pointee.store(1, ordering: .sequentiallyConsistent)
-        try handshake.socket.send(
-            .accept(serverPid: processId, message: reply, connectionFlags: connectionFlags, dupObjectTypes: dupObjectTypes),
-            fds: [segment.fileDescriptor, doorbell.fd])
+        do throws(NTStatus) {
+            try handshake.socket.send(
+                .accept(serverPid: processId, message: reply, connectionFlags: connectionFlags, dupObjectTypes: dupObjectTypes),
+                fds: [segment.fileDescriptor, doorbell.fd])
+        } catch {
+            // Descriptors in flight count against this process's limit (ETOOMANYREFS): the
+            // socket still works, so the client can still be told.
+            refuseFor(error)
+            throw error
+        }
         let policy = HandlePolicy(
             connectionFlags: connectionFlags,
             sendTypes: handshake.request?.attributes.DupObjectTypes ?? 0,
@@ -627,10 +714,10 @@ final class ServerCore: @unchecked Sendable {
     }
 
     /// Refuses the connection request `messageId`.
-    func refuse(messageId: UInt32) throws(NTStatus) {
+    func refuse(messageId: UInt32, status: NTStatus = .portConnectionRefused) throws(NTStatus) {
         guard let handshake = takePendingConnection(messageId) else { throw .invalidMessage }
         try? events.remove(handshake.socket.fd)
-        try handshake.socket.send(.refuse(status: .portConnectionRefused, message: []))
+        try handshake.socket.send(.refuse(status: NTStatus(refusal: status), message: []))
         handshake.abandoned = true
     }
 
