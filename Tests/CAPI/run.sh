@@ -41,10 +41,11 @@ printf '#define ALPC_NO_LENGTH_OVERLOADS\n#include <alpc/alpc.h>\n#include "%s"\
 record "the @c exports have the signatures alpc.h and ntbase.h declare" ${PIPESTATUS[1]}
 # ...and every function the headers declare is exported by libalpc.
 missing=""
+exported=$(nm -D --defined-only "$capi_bin/libalpcnt.so")  # once: grep -q on a pipe would SIGPIPE nm under pipefail
 for name in $(grep -hoE '(NTAPI|^ULONG|^NTSTATUS|^PVOID|^int|^const char \*) *[A-Z][A-Za-z0-9]*\(' \
         "$root/CShim/include/alpc/alpc.h" "$root/CShim/include/alpc/ntbase.h" "$root/CShim/include/alpc/ntalpc.h" |
         sed -E 's/.*[ *]([A-Za-z0-9]+)\($/\1/' | sort -u); do
-    nm -D --defined-only "$capi_bin/libalpcnt.so" | grep -qw "$name" || missing="$missing $name"
+    grep -qw "$name" <<< "$exported" || missing="$missing $name"
 done
 [ -z "$missing" ] || echo "declared but not exported:$missing"
 record "libalpc exports every function the headers declare" "$([ -z "$missing" ] && echo 0 || echo 1)"

@@ -19,6 +19,9 @@ final class Handshake: @unchecked Sendable {
     var request: ControlPacket.ConnectRequest?
     /// Set when the client gave up (closed its socket) before an answer.
     var abandoned = false
+    /// When its socket was accepted (CLOCK_MONOTONIC ns): its CONNECT packet is due within
+    /// the server's handshake deadline.
+    let acceptedAt = alpc_now_ns()
 
     /// Whether the client's security QoS lets the server impersonate it: an impersonation
     /// level of SecurityImpersonation or above in its connect attributes.

@@ -99,6 +99,16 @@ final class ServerCore: @unchecked Sendable {
     /// How long the listener pauses when out of descriptors.
     private static let listenerPauseNanos: UInt64 = 50_000_000
 
+    /// How long an accepted socket may take to send its CONNECT packet (an honest client sends
+    /// it right after connecting); a socket that takes longer is closed.
+    @exclusivity(unchecked) var handshakeDeadlineNanos: UInt64 = 5_000_000_000
+    /// The most accepted sockets whose CONNECT packet has not come yet; beyond, new ones are
+    /// refused with STATUS_QUOTA_EXCEEDED.
+    @exclusivity(unchecked) var maxHandshakesAwaitingConnect = 256
+    /// When handshakes past their deadline are next looked for (CLOCK_MONOTONIC ns); owned by
+    /// the holder of the receive role.
+    @exclusivity(unchecked) private var nextHandshakeSweep: UInt64 = 0
+
     init(name: PortName, maxMessageLength: Int, access: AccessPolicy, waitable: Bool = false) throws(NTStatus) {
         self.name = name
         self.maxMessageLength = maxMessageLength
@@ -441,6 +451,8 @@ final class ServerCore: @unchecked Sendable {
     /// have produced something to deliver.
     private func pollEvents(timeoutNanos: Int64) throws(NTStatus) -> Bool {
         if listenerPausedUntil != 0 { resumeListenerIfDue() }
+        // About to sleep: a cheap moment to close handshakes that never sent their CONNECT.
+        if timeoutNanos > 0 { sweepHandshakesIfDue() }
         let count = try events.wait(into: &eventBuffer, timeout: timeoutNanos == 0 ? .zero : .nanoseconds(timeoutNanos))
         var progress = false
         for index in 0..<count {
@@ -494,6 +506,11 @@ final class ServerCore: @unchecked Sendable {
                 return nextId
             }
             let handshake = Handshake(id: id, socket: socket, peer: peer)
+            let awaiting = stateLock.withLock { handshakes.values.count { $0.request == nil } }
+            guard awaiting < maxHandshakesAwaitingConnect else {
+                try? handshake.socket.send(.refuse(status: .quotaExceeded, message: []), timeout: .zero)
+                continue
+            }
             do {
                 try events.add(handshake.socket.fd, token: Self.token(.handshake, id))
                 stateLock.withLock { handshakes[id] = handshake }
@@ -539,6 +556,18 @@ final class ServerCore: @unchecked Sendable {
             guard handshakes.removeValue(forKey: handshake.id) != nil else { return }
             try? events.remove(handshake.socket.fd)
         }
+    }
+
+    /// Closes the accepted sockets whose CONNECT packet is past its deadline; runs at most once
+    /// a second.
+    private func sweepHandshakesIfDue() {
+        let now = alpc_now_ns()
+        guard now >= nextHandshakeSweep else { return }
+        nextHandshakeSweep = now &+ min(1_000_000_000, handshakeDeadlineNanos)
+        let late = stateLock.withLock {
+            handshakes.values.filter { $0.request == nil && now &- $0.acceptedAt > handshakeDeadlineNanos }
+        }
+        for handshake in late { dropHandshake(handshake) }
     }
 
     /// Accepts one pending connection with the spare descriptor freed, and refuses it with
