@@ -15,17 +15,6 @@
 
 #define PORT_CONTEXT ((PVOID)(ULONG_PTR)0x11223344)
 
-typedef struct {
-    PORT_MESSAGE Header;
-    UCHAR Data[0x1000 - sizeof(PORT_MESSAGE)];
-} MESSAGE;
-
-/* An attribute buffer with room for every attribute. */
-typedef struct {
-    ALPC_MESSAGE_ATTRIBUTES Header;
-    UCHAR Blobs[0x100];
-} ATTRIBUTES;
-
 static const UCHAR testRequest[] = {'M', 'e', 's', 's', 'a', 'g', 'e', ' ', '1', 0x00, 0xFF, 'A', 'B', 'C', 'D'};
 
 static void init_attributes(ATTRIBUTES *attributes) {

@@ -87,6 +87,18 @@ static inline int capi_wait(pid_t pid, int seconds) {
     return -1;
 }
 
+/* A 4 KiB message buffer: the header, then room for the data. */
+typedef struct {
+    PORT_MESSAGE Header;
+    UCHAR Data[0x1000 - sizeof(PORT_MESSAGE)];
+} MESSAGE;
+
+/* An attribute buffer with room for every attribute. */
+typedef struct {
+    ALPC_MESSAGE_ATTRIBUTES Header;
+    UCHAR Blobs[0x100];
+} ATTRIBUTES;
+
 /* The wide form of an ASCII name (a port name from the command line). */
 static inline void capi_widen(const char *narrow, wchar_t *wide, size_t capacity) {
     size_t i = 0;

@@ -13,16 +13,6 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-typedef struct {
-    PORT_MESSAGE Header;
-    UCHAR Data[0x1000 - sizeof(PORT_MESSAGE)];
-} MESSAGE;
-
-typedef struct {
-    ALPC_MESSAGE_ATTRIBUTES Header;
-    UCHAR Blobs[0x100];
-} ATTRIBUTES;
-
 static const char *self;
 static wchar_t portName[128];
 static UNICODE_STRING usPortName;
