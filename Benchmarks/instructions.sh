@@ -16,6 +16,8 @@ check=false
 [ "${1:-}" = "--check" ] && check=true
 command -v valgrind >/dev/null || { echo "valgrind is not installed"; exit 1; }
 
+# (SwiftPM keeps its build plan of a path dependency even when files were added to it: drop it.)
+rm -f "$here/.build/release.yaml"
 swift build -c release --package-path "$here" --product alpc-instructions >&2
 binary="$(swift build -c release --package-path "$here" --show-bin-path)/alpc-instructions"
 stripped=$(mktemp)

@@ -11,6 +11,9 @@ root=$(dirname "$here")
 
 # SwiftPM names the product libalpcnt.so: the root package's `alpc` executable holds the name
 # `alpc` in the package graph. The library's SONAME is libalpc.so, and libalpc.so links to it.
+# SwiftPM keeps its build plan of a path dependency even when files were added to it since:
+# drop the plan so that the root package's new sources are seen (replanning takes a second).
+rm -f "$here/.build/$config.yaml"
 swift build -c "$config" --package-path "$here" --product alpcnt
 bin=$(swift build -c "$config" --package-path "$here" --show-bin-path)
 ln -sf libalpcnt.so "$bin/libalpc.so"

@@ -8,11 +8,17 @@ enum CMessage {
 
     /// Runs `body` with a message over the C buffer to send (it holds `TotalLength` bytes, at
     /// least the header) and its attributes.
+    /// With `wrappers`, a port's send wrappers, the last one is reused when it fits.
     static func withOutgoing<Result>(
         _ message: UnsafeMutablePointer<PORT_MESSAGE>, attributes: UnsafeMutablePointer<ALPC_MESSAGE_ATTRIBUTES>?,
-        _ body: (AlpcMessage) throws(NTStatus) -> Result
+        wrappers: WrapperCache? = nil, _ body: (AlpcMessage) throws(NTStatus) -> Result
     ) throws(NTStatus) -> Result {
         let total = Int(UInt16(bitPattern: message.pointee.u1.s1.TotalLength))
+        if let wrappers {
+            return try wrappers.withMessage(
+                UnsafeMutableRawPointer(message), size: max(total, headerSize), attributes: attributes
+            ) { (wrapper) throws(NTStatus) -> (result: Result, reusable: Bool) in (try body(wrapper), true) }
+        }
         return try withAttributes(attributes) { (attributes) throws(NTStatus) -> Result in
             try body(AlpcMessage(unsafeBuffer: UnsafeMutableRawPointer(message), size: max(total, headerSize), attributes: attributes))
         }
@@ -42,8 +48,8 @@ enum CMessage {
         guard capacity >= headerSize else { throw .invalidParameter6 }
         port.forgetReceived(at: UnsafeMutableRawPointer(message))
         let savedLength = message.pointee.u1.Length
-        try withAttributes(attributes) { (attributes) throws(NTStatus) in
-            let wrapper = AlpcMessage(unsafeBuffer: UnsafeMutableRawPointer(message), size: capacity, attributes: attributes)
+        try port.receiveWrappers.withMessage(UnsafeMutableRawPointer(message), size: capacity, attributes: attributes) {
+            (wrapper) throws(NTStatus) -> (result: Void, reusable: Bool) in
             do throws(NTStatus) {
                 try receive(wrapper)
             } catch {
@@ -53,7 +59,8 @@ enum CMessage {
                 }
                 throw error
             }
-            port.retain(received: wrapper, at: UnsafeMutableRawPointer(message))
+            // A wrapper that keeps what came with its message is not reused.
+            return ((), !port.retain(received: wrapper, at: UnsafeMutableRawPointer(message)))
         }
     }
 }

@@ -14,7 +14,8 @@ public func ntAlpcSendWaitReceivePort(
         switch port.kind {
         case .connection(let server), .communication(let server, _):
             if let sendMessage {
-                try CMessage.withOutgoing(sendMessage, attributes: sendMessageAttributes) { (reply) throws(NTStatus) in
+                try CMessage.withOutgoing(sendMessage, attributes: sendMessageAttributes, wrappers: port.sendWrappers) {
+                    (reply) throws(NTStatus) in
                     try server.send(reply)
                 }
             }
@@ -57,7 +58,9 @@ private func clientSendReceive(
     }
     let client = try clientPort.client(timeout: wait)
     if let sendMessage {
-        let answered = try CMessage.withOutgoing(sendMessage, attributes: sendMessageAttributes) {
+        let answered = try CMessage.withOutgoing(
+            sendMessage, attributes: sendMessageAttributes, wrappers: port.sendWrappers
+        ) {
             (request) throws(NTStatus) -> Bool in
             if synchronous, let receiveMessage {
                 try CMessage.receive(

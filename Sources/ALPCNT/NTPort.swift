@@ -96,11 +96,17 @@ final class NTPort: Sendable {
         }
     }
 
+    /// The wrappers of the last send and the last receive, for the next ones.
+    let sendWrappers = WrapperCache()
+    let receiveWrappers = WrapperCache()
+
     /// Keeps `message`, just received into the C buffer it views, until the next receive into
-    /// that buffer; the caller owns the descriptors it brought.
-    func retain(received message: AlpcMessage, at address: UnsafeMutableRawPointer) {
+    /// that buffer, when something came with it; the caller owns the descriptors it brought.
+    /// Returns whether the message was kept.
+    @discardableResult
+    func retain(received message: AlpcMessage, at address: UnsafeMutableRawPointer) -> Bool {
         // Only views, handles and QoS copies bring anything to keep.
-        guard !message.attributes.valid.isDisjoint(with: [.view, .handle, .security]) else { return }
+        guard !message.attributes.valid.isDisjoint(with: [.view, .handle, .security]) else { return false }
         _ = message.takeHandles()
         let kept = Received(address: UInt(bitPattern: address), message: message)
         retained.withLock { state in
@@ -109,6 +115,7 @@ final class NTPort: Sendable {
             state.received.append(kept)
             receivedCount.store(state.received.count, ordering: .relaxed)
         }
+        return true
     }
 
     /// Forgets what was received into the buffer at `address` (it is about to be reused).
