@@ -152,8 +152,6 @@ final class ServerCore: @unchecked Sendable {
     func receive<Sink: MessageSink>(into sink: inout Sink, deadline: UInt64?) throws(NTStatus) {
         try acquireRole(deadline: deadline)
         defer { releaseRole() }
-        if readiness != nil { clearReadiness() }
-        defer { if readiness != nil { settleReadiness() } }
         var emptyRounds = 0
         var spinStart: UInt64 = 0
         while true {
@@ -184,14 +182,7 @@ final class ServerCore: @unchecked Sendable {
             }
             // Nothing moves: ask hot clients to ring, re-check, then sleep in epoll.
             if try goColdAndRecheck() { spinStart = 0; continue }
-            var timeout = Int64(AdaptiveWait.sliceNanos)
-            if let deadline {
-                let now = alpc_now_ns()
-                guard now < deadline else { throw .timeout }
-                timeout = min(timeout, Int64(deadline &- now))
-            }
-            if stateLock.withLock({ isClosed }) { throw .portDisconnected }
-            _ = try pollEvents(timeoutNanos: timeout)
+            try sleepForEvents(until: deadline)
             spinStart = 0
         }
     }
@@ -207,20 +198,30 @@ final class ServerCore: @unchecked Sendable {
     func waitForMessage(deadline: UInt64?) throws(NTStatus) -> Bool {
         try acquireRole(deadline: deadline)
         defer { releaseRole() }
-        if readiness != nil { clearReadiness() }
-        defer { if readiness != nil { settleReadiness() } }
         while true {
             if hasDeliverable() { return true }
             if try pollEvents(timeoutNanos: 0) { continue }
-            var timeout = Int64(AdaptiveWait.sliceNanos)
-            if let deadline {
-                let now = alpc_now_ns()
-                guard now < deadline else { return false }
-                timeout = min(timeout, Int64(deadline &- now))
+            do {
+                try sleepForEvents(until: deadline)
+            } catch .timeout {
+                return false
             }
-            if stateLock.withLock({ isClosed }) { throw .portDisconnected }
-            _ = try pollEvents(timeoutNanos: timeout)
         }
+    }
+
+    /// Sleeps in epoll for one slice, or until `deadline` when that comes first, and handles
+    /// what arrived.
+    ///
+    /// - Throws: `.timeout` once `deadline` has passed, `.portDisconnected` when the port is closed.
+    private func sleepForEvents(until deadline: UInt64?) throws(NTStatus) {
+        var timeout = Int64(AdaptiveWait.sliceNanos)
+        if let deadline {
+            let now = alpc_now_ns()
+            guard now < deadline else { throw .timeout }
+            timeout = min(timeout, Int64(deadline &- now))
+        }
+        if stateLock.withLock({ isClosed }) { throw .portDisconnected }
+        _ = try pollEvents(timeoutNanos: timeout)
     }
 
     /// True when a receive would deliver something now: a control event, or a hot ring with a
@@ -246,16 +247,23 @@ final class ServerCore: @unchecked Sendable {
         readinessSignalled = waiting
     }
 
+    /// Takes the receive role, waiting until `deadline` for another holder to give it up. A
+    /// waitable port's readiness is the holder's to keep from then on.
     private func acquireRole(deadline: UInt64?) throws(NTStatus) {
-        roleLock.lock()
-        defer { roleLock.unlock() }
-        while receiverBusy {
-            if !roleLock.wait(until: deadline) { throw .timeout }
+        do {
+            roleLock.lock()
+            defer { roleLock.unlock() }
+            while receiverBusy {
+                if !roleLock.wait(until: deadline) { throw NTStatus.timeout }
+            }
+            receiverBusy = true
         }
-        receiverBusy = true
+        if readiness != nil { clearReadiness() }
     }
 
+    /// Gives the receive role up, leaving a waitable port's readiness as what is queued says.
     private func releaseRole() {
+        if readiness != nil { settleReadiness() }
         roleLock.withLock {
             receiverBusy = false
             roleLock.broadcast()
