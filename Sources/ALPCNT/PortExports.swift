@@ -78,12 +78,7 @@ private func connect(
                     unsafeBuffer: UnsafeMutableRawPointer(message), size: max(capacity, CMessage.headerSize),
                     attributes: MessageAttributes(flags: []))
             }
-            let client = try AlpcClient(
-                portName: name, connectMessage: message, attributes: attributes, flags: .syncRequest, timeout: timeout)
-            if let requiredUid, client.serverUserId != requiredUid {
-                client.disconnect()
-                throw .serverSIDMismatch
-            }
+            let client = try connectedClient(name, message, attributes, timeout, requiredUid)
             bufferLength?.pointee = SIZE_T(UInt16(bitPattern: connectionMessage?.pointee.u1.s1.TotalLength ?? 0))
             let port = try NTPort.open(.client(ClientPort(connected: client)), flags: attributes.flags)
             portHandle.pointee = port.handle
@@ -100,12 +95,7 @@ private func connect(
                 try message.setData(data)
                 return message
             }
-            let client = try AlpcClient(
-                portName: name, connectMessage: request, attributes: attributes, flags: .syncRequest, timeout: timeout)
-            if let requiredUid, client.serverUserId != requiredUid {
-                client.disconnect()
-                throw .serverSIDMismatch
-            }
+            let client = try connectedClient(name, request, attributes, timeout, requiredUid)
             let reply = request ?? AlpcMessage(size: CMessage.headerSize)
             reply.port.type = UInt16(LPC_CONNECTION_REPLY)
             reply.port.clientId = ClientID(process: UInt64(client.serverProcessId), thread: 0)
@@ -115,6 +105,19 @@ private func connect(
         let port = try NTPort.open(.client(clientPort), flags: attributes.flags)
         portHandle.pointee = port.handle
     }
+}
+
+/// A client connected to `name` whose server runs as `requiredUid` (when given).
+private func connectedClient(
+    _ name: String, _ message: AlpcMessage?, _ attributes: PortAttributes, _ timeout: Duration?, _ requiredUid: UInt32?
+) throws(NTStatus) -> AlpcClient {
+    let client = try AlpcClient(
+        portName: name, connectMessage: message, attributes: attributes, flags: .syncRequest, timeout: timeout)
+    if let requiredUid, client.serverUserId != requiredUid {
+        client.disconnect()
+        throw .serverSIDMismatch
+    }
+    return client
 }
 
 /// NtAlpcAcceptConnectPort: see alpc.h.
