@@ -59,7 +59,7 @@ public final class AlpcClient: @unchecked Sendable {
         let (packet, fds) = try socket.receivePacket(maxFDs: 2, timeout: timeout)
         // Received descriptors are closed here unless something takes them.
         var unclaimed = fds
-        defer { for fd in unclaimed { _ = system_close(fd) } }
+        defer { PeerDescriptorCloser.shared.close(unclaimed) }
         switch packet {
         case .refuse(let status, _):
             throw NTStatus(refusal: status)
@@ -75,7 +75,8 @@ public final class AlpcClient: @unchecked Sendable {
             let policy = HandlePolicy(
                 connectionFlags: connectionFlags, sendTypes: serverTypes, receiveTypes: attributes.dupObjectTypes)
             self.channel = ClientChannel(
-                control: socket, segment: segment, doorbell: doorbell, serverCredentials: credentials, policy: policy)
+                control: socket, segment: segment, doorbell: doorbell, serverCredentials: credentials, policy: policy,
+                quota: PortQuota(attributes: attributes))
             if let connectMessage {
                 try SlotRecord.copy(parked: reply, into: connectMessage)
                 let port = connectMessage.port

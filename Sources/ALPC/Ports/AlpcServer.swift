@@ -38,14 +38,21 @@ public final class AlpcServer: @unchecked Sendable {
     /// - Throws: `NTStatus.objectNameCollision` when the name is taken, `.objectNameInvalid`
     ///   for a malformed name, `.invalidParameter` for a maximum message length outside
     ///   0x28...0xFFFF.
-    public init(portName: String, attributes: PortAttributes = .server, access: AccessPolicy = .sameUser) throws(NTStatus) {
+    public convenience init(
+        portName: String, attributes: PortAttributes = .server, access: AccessPolicy = .sameUser
+    ) throws(NTStatus) {
+        try self.init(portName: portName, attributes: attributes, access: access, quota: PortQuota(attributes: attributes))
+    }
+
+    /// A server port whose clients are bounded by `quota` (tests lower the library's bounds).
+    init(portName: String, attributes: PortAttributes, access: AccessPolicy, quota: PortQuota) throws(NTStatus) {
         let name = try PortName(portName)
         let maxLength = attributes.maxMessageLength
         guard maxLength >= MemoryLayout<PORT_MESSAGE>.size, maxLength <= Int(ALPC_MAX_ALLOWED_MESSAGE_LENGTH) else {
             throw .invalidParameter
         }
         self.core = try ServerCore(
-            name: name, maxMessageLength: maxLength, access: access,
+            name: name, maxMessageLength: maxLength, access: access, quota: quota,
             waitable: attributes.flags & ALPC_PORFLG_WAITABLE_PORT != 0)
         self.portName = name.windowsName
         self.attributes = attributes

@@ -32,7 +32,8 @@ final class ReceivedResources {
 
     /// Closes the descriptors nobody took and drops the section hold.
     func reset() {
-        for fd in descriptors where fd >= 0 { _ = system_close(fd) }
+        // Sent by a peer: their close may block, so it happens away from the receiving thread.
+        if !descriptors.isEmpty { PeerDescriptorCloser.shared.close(descriptors) }
         descriptors.removeAll(keepingCapacity: true)
         isIndirect = false
         if let viewSection {

@@ -23,7 +23,9 @@ final class ClientChannel: @unchecked Sendable {
     /// Which handles may cross this connection.
     let policy: HandlePolicy
     /// The sections and attachments the server sent on the control socket.
-    let peerResources = PeerResources()
+    let peerResources: PeerResources
+    /// The bounds on what the server may make this process hold.
+    var quota: PortQuota { peerResources.quota }
 
     private let requestRing: RingView
     private let replyRing: RingView
@@ -41,6 +43,8 @@ final class ClientChannel: @unchecked Sendable {
     @exclusivity(unchecked) private var awaiting: Set<UInt32> = []
     @exclusivity(unchecked) private var mailbox: [UInt32: Parked] = [:]
     @exclusivity(unchecked) private var inbox: [Parked] = []
+    /// The bytes of the messages in `inbox`.
+    @exclusivity(unchecked) private var inboxBytes = 0
     /// The number of messages consumed from the reply ring: their context Sequence.
     private var receivedSequence: UInt32 = 0
 
@@ -70,8 +74,9 @@ final class ClientChannel: @unchecked Sendable {
 
     init(
         control: consuming ControlSocket, segment: consuming ConnectionSegment, doorbell: consuming Doorbell,
-        serverCredentials: PeerCredentials, policy: HandlePolicy
+        serverCredentials: PeerCredentials, policy: HandlePolicy, quota: PortQuota
     ) {
+        self.peerResources = PeerResources(quota: quota)
         self.geometry = segment.geometry
         self.requestRing = segment.ring(.toServer)
         self.replyRing = segment.ring(.toClient)
@@ -235,12 +240,13 @@ final class ClientChannel: @unchecked Sendable {
             if cookie != 0, let parked = mailbox.removeValue(forKey: cookie) {
                 awaiting.remove(cookie)
                 // Not loaded (too big for the buffer): it stays queued for the next receive.
-                try deliver(parked: parked, into: &sink, requeue: { inbox.append($0) })
+                try deliver(parked: parked, into: &sink, requeue: { requeueLocked($0, first: false) })
                 return
             }
             if cookie == 0, !inbox.isEmpty {
                 let parked = inbox.removeFirst()
-                try deliver(parked: parked, into: &sink, requeue: { inbox.insert($0, at: 0) })
+                inboxBytes -= parked.bytes.count
+                try deliver(parked: parked, into: &sink, requeue: { requeueLocked($0, first: true) })
                 return
             }
             let status = closedStatus.load(ordering: .acquiring)
@@ -358,14 +364,32 @@ final class ClientChannel: @unchecked Sendable {
         receivedSequence &+= 1
         let parked = Parked(bytes: bytes, attributes: inbound, sequence: receivedSequence, cookie: isReply ? record.cookie : 0)
         releaseSlot()
-        receiveLock.withLock {
+        let kept = receiveLock.withLock { () -> Bool in
             if isReply && awaiting.contains(record.cookie) {
                 mailbox[record.cookie] = parked
-            } else {
-                inbox.append(parked)
+                return true
             }
+            guard inbox.count < quota.maxQueuedPerPeer, inboxBytes + parked.bytes.count <= quota.maxPoolUsagePerPeer else {
+                return false
+            }
+            inbox.append(parked)
+            inboxBytes += parked.bytes.count
+            return true
+        }
+        guard kept else {
+            // The server sends more than anybody here claims (datagrams, replies nobody waits
+            // for): the connection ends, and what is already kept can still be received.
+            close(status: .quotaExceeded)
+            throw .quotaExceeded
         }
         return false
+    }
+
+    /// Puts back a message the receiver did not load: first in line, or last. Holding the
+    /// receive lock. It was kept before, so it is kept again whatever the quota says.
+    private func requeueLocked(_ parked: Parked, first: Bool) {
+        if first { inbox.insert(parked, at: 0) } else { inbox.append(parked) }
+        inboxBytes += parked.bytes.count
     }
 
     /// What the receiver of a server message sees: its Type and the server's ClientId.
@@ -410,7 +434,7 @@ final class ClientChannel: @unchecked Sendable {
         try receiveLock.withLock { () throws(NTStatus) in
             guard cookie != 0, cookie <= issued, !awaiting.contains(cookie) else { throw .invalidMessage }
             if let index = inbox.firstIndex(where: { $0.cookie == cookie }) {
-                inbox.remove(at: index)
+                inboxBytes -= inbox.remove(at: index).bytes.count
                 return
             }
             if cancelled.count == Self.maxCancelled { cancelled.removeFirst() }
@@ -452,10 +476,12 @@ final class ClientChannel: @unchecked Sendable {
         receiveLock.withLock { receiveLock.broadcast() }
     }
 
-    /// Tells the server this client is leaving; every later call fails with STATUS_PORT_DISCONNECTED.
-    func close() {
+    /// Tells the server this client is leaving; every later call fails with `status`
+    /// (STATUS_PORT_DISCONNECTED when the application disconnects). Messages already kept for
+    /// `receive` can still be received.
+    func close(status: NTStatus = .portDisconnected) {
         guard closedStatus.compareExchange(
-            expected: 0, desired: NTStatus.portDisconnected.rawValue, ordering: .acquiringAndReleasing
+            expected: 0, desired: status.rawValue, ordering: .acquiringAndReleasing
         ).exchanged else { return }
         segment.closedFlags.pointee.bitwiseOr(ALPC_SEGMENT_CLIENT_CLOSED, ordering: .releasing)
         try? control.send(.disconnect)

@@ -230,7 +230,7 @@ extension ControlSocket {
         case .success(let packet):
             return (packet, fds)
         case .failure(let error):
-            for fd in fds { _ = system_close(fd) }
+            PeerDescriptorCloser.shared.close(fds)
             throw error
         }
     }

@@ -99,20 +99,23 @@ package struct ControlSocket: ~Copyable, Sendable {
         var resetSeen = false
         while true {
             var fds: [Int32] = []
-            let result = withUnsafeTemporaryAllocation(of: Int32.self, capacity: max(fdCapacity, 1)) { storage in
-                let space = UnsafeMutableBufferPointer(rebasing: storage[..<fdCapacity])
+            let result = withUnsafeTemporaryAllocation(of: Int32.self, capacity: Int(ALPC_MAX_FDS_PER_PACKET)) { space in
                 var fdCount: Int32 = 0
                 let result = retryingOnInterrupt {
                     system_receive(fd, into: buffer, fds: space, fdCount: &fdCount, flags: flags)
                 }
-                if result > 0, fdCount > 0 {
+                if fdCount > 0 {
                     fds = Array(space[..<Int(fdCount)])
                 }
                 return result
             }
-            if result > 0 {
+            if result > 0 && fds.count <= fdCapacity {
                 return (result, fds)
             }
+            // Descriptors of a packet refused or of a peer that closed: the peer may have chosen
+            // ones whose close blocks, so they are closed away from this thread.
+            PeerDescriptorCloser.shared.close(fds)
+            if result > 0 { throw .invalidParameter }
             if result == 0 {
                 // End of file: on a SOCK_SEQPACKET socket, the peer has closed.
                 throw .portDisconnected

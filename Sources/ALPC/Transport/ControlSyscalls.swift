@@ -96,7 +96,8 @@ func system_receive(
     _ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, fds: UnsafeMutableBufferPointer<Int32>,
     fdCount: inout Int32, flags: Int32
 ) -> Int {
-    alpc_recv_with_fds(fd, buffer.baseAddress, buffer.count, fds.baseAddress, Int32(fds.count), &fdCount, flags)
+    precondition(fds.count >= Int(ALPC_MAX_FDS_PER_PACKET))
+    return alpc_recv_with_fds(fd, buffer.baseAddress, buffer.count, fds.baseAddress, &fdCount, flags)
 }
 
 /// Reads the credentials of a connected socket's peer.

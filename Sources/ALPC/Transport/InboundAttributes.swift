@@ -84,7 +84,8 @@ final class InboundAttributes {
             let id = blob.loadUnaligned(fromByteOffset: WireLayout.DataViewAttr.sectionHandle, as: UInt64.self)
             let viewOffset = blob.loadUnaligned(fromByteOffset: WireLayout.DataViewAttr.viewBase, as: UInt64.self)
             let size = blob.loadUnaligned(fromByteOffset: WireLayout.DataViewAttr.viewSize, as: UInt64.self)
-            guard let record = peer.section(id: id), size > 0, viewOffset <= UInt64(record.size),
+            guard let record = peer.section(id: id), size > 0, size <= peer.quota.maxViewSize,
+                viewOffset <= UInt64(record.size),
                 size <= UInt64(record.size) - viewOffset
             else { throw .invalidMessage }
             let base = try SectionTable.shared.retainMapped(record)

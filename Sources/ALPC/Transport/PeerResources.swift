@@ -22,7 +22,7 @@ final class Attachment: @unchecked Sendable {
     }
 
     deinit {
-        for fd in descriptors where fd >= 0 { _ = system_close(fd) }
+        PeerDescriptorCloser.shared.close(descriptors)
     }
 
     /// Whether every descriptor has arrived.
@@ -54,25 +54,54 @@ final class Attachment: @unchecked Sendable {
 /// Packets arrive in the order the peer sent them, and the peer sends a record's packets
 /// before publishing the record, so when a flagged record is read, its attachment is either
 /// here already or waiting on the socket. Everything here is untrusted: a packet that breaks
-/// the protocol makes ``accept(_:fds:)`` return false, and the connection is dropped.
+/// the protocol or exceeds the port's quota makes ``accept(_:fds:)`` return false, and the
+/// connection is dropped.
 final class PeerResources: @unchecked Sendable {
+    /// The bounds on what the peer may make this process hold, shared with the port's other
+    /// connections.
+    let quota: PortQuota
+
     private let lock = ConditionLock()
     private var sections: [UInt64: SectionRecord] = [:]
     private var ready: [Attachment] = []
     private var partial: Attachment?
     private var nextSequence: UInt32 = 1
     private var isClosed = false
+    /// Bytes of the registered sections.
+    private var sectionBytes: UInt64 = 0
+    /// Descriptors held for the peer: one per registered section, and those of attachments
+    /// not yet taken off ``ready``.
+    private var heldDescriptors = 0
 
-    /// The most sections one peer may have registered at once.
-    static let maxSections = 4096
     /// The most descriptors one attachment may carry: a full indirect array and an event.
     static let maxDescriptors = Int(ALPC_INDIRECT_HANDLE_MAX) + 1
     /// The most complete attachments waiting for their records: a full ring, and every reply
     /// a server may keep for a client whose ring is full.
-    static let maxReady = SegmentGeometry.maxSlotCount + ServerChannel.overflowLimit
+    static let maxReady = SegmentGeometry.maxSlotCount + PortQuota.defaultQueuedPerPeer
+
+    /// Resources bounded by `quota`.
+    init(quota: PortQuota) {
+        self.quota = quota
+    }
 
     deinit {
         releaseAll()
+    }
+
+    /// Charges `count` more descriptors to the peer and its port; false (nothing charged)
+    /// beyond either bound. Holding `lock`.
+    private func chargeDescriptorsLocked(_ count: Int) -> Bool {
+        guard heldDescriptors + count <= quota.maxDescriptorsPerPeer, quota.chargeDescriptors(count) else {
+            return false
+        }
+        heldDescriptors += count
+        return true
+    }
+
+    /// Refunds `count` descriptors. Holding `lock`.
+    private func refundDescriptorsLocked(_ count: Int) {
+        heldDescriptors -= count
+        quota.refundDescriptors(count)
     }
 
     /// Takes one packet received after the connection was set up, with the descriptors that
@@ -80,34 +109,40 @@ final class PeerResources: @unchecked Sendable {
     /// the protocol.
     func accept(_ packet: ControlPacket, fds: [Int32]) -> Bool {
         var unclaimed = fds
-        defer { for fd in unclaimed { _ = system_close(fd) } }
+        defer { PeerDescriptorCloser.shared.close(unclaimed) }
         switch packet {
         case .section(let id, let size):
-            guard fds.count == 1, size > 0, size <= UInt64(SectionTable.maxReceivedSize) else { return false }
+            guard fds.count == 1, size > 0, size <= quota.maxSectionSize else { return false }
+            // Charged before the section is looked at, refunded if it is refused.
+            guard lock.withLock({ reserveSectionLocked(size: size) }) else { return false }
             unclaimed = []
             let record: SectionRecord
             do {
                 record = try SectionTable.shared.adopt(OwnedDescriptor(adopting: fds[0]), size: Int(size))
             } catch {
+                lock.withLock { refundSectionLocked(size: size) }
                 return false
             }
-            let replaced: SectionRecord?? = lock.withLock {
-                guard !isClosed, sections.count < Self.maxSections || sections[id] != nil else { return .none }
-                return .some(sections.updateValue(record, forKey: id))
+            let registered: (accepted: Bool, replaced: SectionRecord?) = lock.withLock {
+                guard !isClosed else {
+                    refundSectionLocked(size: size)
+                    return (false, nil)
+                }
+                let old = sections.updateValue(record, forKey: id)
+                if let old { refundSectionLocked(size: UInt64(old.size)) }
+                return (true, old)
             }
-            switch replaced {
-            case .none:
-                SectionTable.shared.release(record)
-                return false
-            case .some(let old):
-                if let old { SectionTable.shared.release(old) }
-                return true
-            }
+            if let old = registered.replaced { SectionTable.shared.release(old) }
+            if !registered.accepted { SectionTable.shared.release(record) }
+            return registered.accepted
         case .releaseSection(let id):
             guard fds.isEmpty else { return false }
-            if let old = lock.withLock({ sections.removeValue(forKey: id) }) {
-                SectionTable.shared.release(old)
+            let old: SectionRecord? = lock.withLock {
+                guard let old = sections.removeValue(forKey: id) else { return nil }
+                refundSectionLocked(size: UInt64(old.size))
+                return old
             }
+            if let old { SectionTable.shared.release(old) }
             return true
         case .attachment(let header):
             let total = header.descriptorCount
@@ -127,6 +162,7 @@ final class PeerResources: @unchecked Sendable {
                     else { return false }
                     attachment = Attachment(header: header)
                 }
+                guard chargeDescriptorsLocked(fds.count) else { return false }
                 attachment.append(fds)
                 unclaimed = []
                 if attachment.isComplete {
@@ -162,8 +198,36 @@ final class PeerResources: @unchecked Sendable {
 
     /// Removes the oldest complete attachment once its record has been delivered.
     func removeFirstAttachment() {
-        let removed: Attachment? = lock.withLock { ready.isEmpty ? nil : ready.removeFirst() }
+        let removed: Attachment? = lock.withLock {
+            guard !ready.isEmpty else { return nil }
+            let first = ready.removeFirst()
+            refundDescriptorsLocked(first.descriptors.count)
+            return first
+        }
         _ = removed
+    }
+
+    /// Charges one more section of `size` bytes (a new registration) to the peer and its port:
+    /// false (nothing charged) beyond the peer's section count, its MaxTotalSectionSize, its
+    /// share of descriptors, or the port's bounds. Holding `lock`.
+    private func reserveSectionLocked(size: UInt64) -> Bool {
+        guard !isClosed, sections.count < quota.maxSectionsPerPeer,
+            sectionBytes <= quota.maxTotalSectionSize, size <= quota.maxTotalSectionSize - sectionBytes
+        else { return false }
+        guard chargeDescriptorsLocked(1) else { return false }
+        guard quota.chargeSection(bytes: size) else {
+            refundDescriptorsLocked(1)
+            return false
+        }
+        sectionBytes += size
+        return true
+    }
+
+    /// Refunds a section of `size` bytes. Holding `lock`.
+    private func refundSectionLocked(size: UInt64) {
+        sectionBytes -= size
+        quota.refundSection(bytes: size)
+        refundDescriptorsLocked(1)
     }
 
     /// The section the peer registered as `id`.
@@ -179,6 +243,10 @@ final class PeerResources: @unchecked Sendable {
                 sections.removeAll()
                 ready.removeAll()
                 partial = nil
+                quota.refundSection(bytes: sectionBytes)
+                quota.refundDescriptors(heldDescriptors)
+                sectionBytes = 0
+                heldDescriptors = 0
             }
             return (Array(sections.values), ready, partial)
         }

@@ -64,7 +64,9 @@ final class ServerChannel: @unchecked Sendable {
     /// Which handles may cross this connection.
     let policy: HandlePolicy
     /// The sections and attachments the client sent on the control socket.
-    let peerResources = PeerResources()
+    let peerResources: PeerResources
+    /// The port's bounds, shared by its connections.
+    var quota: PortQuota { peerResources.quota }
 
     // Owned by the receiving thread.
     @exclusivity(unchecked) var consumer: RingConsumer
@@ -76,12 +78,12 @@ final class ServerChannel: @unchecked Sendable {
     let sendLock = ConditionLock()
     @exclusivity(unchecked) var producer: RingProducer
     @exclusivity(unchecked) var overflow: [[UInt8]] = []
+    /// The bytes of `overflow`, charged to the port's pool.
+    @exclusivity(unchecked) private var overflowBytes = 0
     /// The ids of this process's sections the client has been sent.
     var sentSections: Set<UInt64> = []
     /// The number of the last attachment sent to the client.
     var attachmentSequence: UInt32 = 0
-    /// The most replies kept for a client that does not read them.
-    static let overflowLimit = 4096
 
     /// 0 while open, else set once the connection is torn down.
     let isClosed = Atomic<Bool>(false)
@@ -92,8 +94,9 @@ final class ServerChannel: @unchecked Sendable {
 
     init(
         id: Int, handshake: Handshake, segment: consuming ConnectionSegment, doorbell: consuming Doorbell,
-        portContext: UInt64, policy: HandlePolicy
+        portContext: UInt64, policy: HandlePolicy, quota: PortQuota
     ) {
+        self.peerResources = PeerResources(quota: quota)
         self.id = id
         self.handshake = handshake
         self.geometry = segment.geometry
@@ -113,6 +116,10 @@ final class ServerChannel: @unchecked Sendable {
     /// keeps a copy for later when the ring is full. Both run under the send lock, so control
     /// packets and records reach the client in the same order. When `write` throws, nothing is
     /// published or kept.
+    ///
+    /// - Throws: ``NTStatus/quotaExceeded``, before anything is sent, when the ring is full and
+    ///   keeping the record would exceed what the port keeps for this client or for all of
+    ///   them (count and bytes, bounded by `MaxPoolUsage`).
     func publish(
         recordLength: Int, prepare: () throws(NTStatus) -> Void = {},
         write: (UnsafeMutableRawPointer) throws(NTStatus) -> Void
@@ -123,16 +130,25 @@ final class ServerChannel: @unchecked Sendable {
         flushOverflowLocked()
         // Find the record a place before anything is sent for it.
         let slot = overflow.isEmpty ? (try? producer.reserve()) ?? nil : nil
-        guard slot != nil || overflow.count < Self.overflowLimit else { throw .quotaExceeded }
-        try prepare()
         if let slot {
+            try prepare()
             try write(slot)
             if producer.publish() { wakeClient() }
             return
         }
+        guard overflow.count < quota.maxQueuedPerPeer, overflowBytes + recordLength <= quota.maxPoolUsagePerPeer,
+            quota.chargePool(bytes: recordLength)
+        else { throw .quotaExceeded }
         var image = [UInt8](repeating: 0, count: recordLength)
-        try image.withUnsafeMutableBytes { raw in Result { () throws(NTStatus) in try write(raw.baseAddress!) } }.get()
+        do {
+            try prepare()
+            try image.withUnsafeMutableBytes { raw in Result { () throws(NTStatus) in try write(raw.baseAddress!) } }.get()
+        } catch {
+            quota.refundPool(bytes: recordLength)
+            throw error
+        }
         overflow.append(image)
+        overflowBytes += recordLength
         replyRing.producerSleeping.pointee.store(1, ordering: .sequentiallyConsistent)
         flushOverflowLocked()
     }
@@ -148,12 +164,16 @@ final class ServerChannel: @unchecked Sendable {
         guard !overflow.isEmpty else { return }
         var wake = false
         var moved = 0
+        var bytes = 0
         while moved < overflow.count, let slot = try? producer.reserve() {
             overflow[moved].withUnsafeBytes { slot.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
             wake = producer.publish() || wake
+            bytes += overflow[moved].count
             moved += 1
         }
         overflow.removeFirst(moved)
+        overflowBytes -= bytes
+        quota.refundPool(bytes: bytes)
         if overflow.isEmpty { replyRing.producerSleeping.pointee.store(0, ordering: .relaxed) }
         if wake { wakeClient() }
     }
@@ -178,6 +198,11 @@ final class ServerChannel: @unchecked Sendable {
         segment.closedFlags.pointee.bitwiseOr(ALPC_SEGMENT_SERVER_CLOSED, ordering: .releasing)
         try? handshake.socket.send(.disconnect, timeout: .zero)
         peerResources.releaseAll()
+        sendLock.withLock {
+            quota.refundPool(bytes: overflowBytes)
+            overflow.removeAll()
+            overflowBytes = 0
+        }
         _ = alpc_futex_wake(replyRing.tailAddress, Int32.max)
         _ = alpc_futex_wake(requestRing.headAddress, Int32.max)
         handshake.socket.shutdown()

@@ -16,6 +16,8 @@ final class ServerCore: @unchecked Sendable {
     let events: EventPoll
     let maxMessageLength: Int
     let access: AccessPolicy
+    /// What the port's clients may make this process hold, shared by every connection.
+    let quota: PortQuota
     let processId = getpid()
     let userId = getuid()
 
@@ -109,10 +111,13 @@ final class ServerCore: @unchecked Sendable {
     /// the holder of the receive role.
     @exclusivity(unchecked) private var nextHandshakeSweep: UInt64 = 0
 
-    init(name: PortName, maxMessageLength: Int, access: AccessPolicy, waitable: Bool = false) throws(NTStatus) {
+    init(
+        name: PortName, maxMessageLength: Int, access: AccessPolicy, quota: PortQuota, waitable: Bool = false
+    ) throws(NTStatus) {
         self.name = name
         self.maxMessageLength = maxMessageLength
         self.access = access
+        self.quota = quota
         let listener = try ControlListener.listen(on: name)
         self.events = try EventPoll()
         try events.add(listener.fd, token: Self.token(.listener, 0))
@@ -640,7 +645,7 @@ final class ServerCore: @unchecked Sendable {
                 }
                 switch received {
                 case .success((.disconnect, let fds)):
-                    for fd in fds { _ = system_close(fd) }
+                    PeerDescriptorCloser.shared.close(fds)
                     beginClosing(channel, .closed)
                     return
                 case .success((let packet, let fds)):
@@ -735,7 +740,7 @@ final class ServerCore: @unchecked Sendable {
             receiveTypes: dupObjectTypes)
         let channel = ServerChannel(
             id: handshake.id, handshake: handshake, segment: segment, doorbell: doorbell, portContext: portContext,
-            policy: policy)
+            policy: policy, quota: quota)
         stateLock.withLock { channels[channel.id] = channel }
         // The handshake's epoll registration becomes the channel's.
         try? events.remove(handshake.socket.fd)
@@ -787,10 +792,16 @@ final class ServerCore: @unchecked Sendable {
         let clientId = replyClientId()
         guard let attributes else {
             // Nothing travels but the header and the data.
-            try channel.publish(recordLength: SlotRecord.slotLength(dataLength: dataLength, attributeLength: 0)) { slot in
-                SlotRecord.write(
-                    message, dataLength: dataLength, kind: ALPC_RECORD_REPLY, cookie: pending.cookie,
-                    clientId: clientId, messageId: messageId, callbackId: 0, to: slot)
+            do {
+                try channel.publish(recordLength: SlotRecord.slotLength(dataLength: dataLength, attributeLength: 0)) { slot in
+                    SlotRecord.write(
+                        message, dataLength: dataLength, kind: ALPC_RECORD_REPLY, cookie: pending.cookie,
+                        clientId: clientId, messageId: messageId, callbackId: 0, to: slot)
+                }
+            } catch {
+                // Over quota, nothing was sent: the request stays answerable.
+                if error == .quotaExceeded { restorePendingRequest(messageId, pending) }
+                throw error
             }
             return
         }
@@ -820,6 +831,8 @@ final class ServerCore: @unchecked Sendable {
             if controlSent && (attributes.viewSection != nil || attributes.hasDescriptors) {
                 channel.closeFromServer()
             }
+            // Over quota, nothing was sent: the request stays answerable.
+            if error == .quotaExceeded && !controlSent { restorePendingRequest(messageId, pending) }
             throw error
         }
         attributes.finish()
@@ -849,8 +862,9 @@ final class ServerCore: @unchecked Sendable {
                     keepPending = false
                 })
         } catch {
-            // As for the copying reply: a refused length or a failed fill leaves the request answerable.
-            if keepPending { restorePendingRequest(messageId, pending) }
+            // As for the copying reply: a refused length, a failed fill or a reply over quota
+            // leaves the request answerable.
+            if keepPending || error == .quotaExceeded { restorePendingRequest(messageId, pending) }
             throw error
         }
     }

@@ -1,4 +1,4 @@
-import ALPC
+@testable import ALPC
 import CALPC
 import CALPCSystem
 import Glibc
@@ -155,11 +155,15 @@ func openFileIdentity(_ fd: Int32) -> [UInt64]? {
 /// True when descriptor number `fd` is open on the file `identity`. Other tests of this
 /// process may reuse a closed number for their own files meanwhile; this tells them apart.
 func isOpen(_ fd: Int32, on identity: [UInt64]?) -> Bool {
-    identity != nil && openFileIdentity(fd) == identity
+    // Peer descriptors are closed on the library's closing thread: look once it is done.
+    _ = PeerDescriptorCloser.shared.drain()
+    return identity != nil && openFileIdentity(fd) == identity
 }
 
 /// The number of open descriptors of this process.
 func openDescriptorCount() -> Int {
+    // Peer descriptors are closed on the library's closing thread: count once it is done.
+    _ = PeerDescriptorCloser.shared.drain()
     guard let directory = opendir("/proc/self/fd") else { return -1 }
     defer { closedir(directory) }
     var count = 0

@@ -146,24 +146,16 @@ static inline ssize_t alpc_send_with_fds(int fd, const void *buffer, size_t leng
     return rc >= 0 ? rc : -errno;
 }
 
-/** Closes the count descriptors at fds. */
-static inline void alpc_close_all(const int *fds, int count) {
-    for (int i = 0; i < count; i++) close(fds[i]);
-}
-
 /**
- * Receives one packet into buffer (capacity bytes) and up to maxfds descriptors into fds,
- * storing their number in *nfds. Received descriptors are close-on-exec (MSG_CMSG_CLOEXEC).
- * Returns the number of bytes received, 0 when the peer has closed, or a negative errno.
- * A packet longer than capacity, or carrying more than maxfds descriptors, is consumed and
- * reported as -EMSGSIZE; the descriptors that did arrive with it are closed and *nfds is 0,
- * so nothing leaks. Descriptors arriving with a 0-byte read are closed too.
+ * Receives one packet into buffer (capacity bytes) and every descriptor that came with it into
+ * fds, which must hold ALPC_MAX_FDS_PER_PACKET (the kernel's SCM_MAX_FD, so none is ever
+ * discarded by the kernel), storing their number in *nfds. Received descriptors are
+ * close-on-exec (MSG_CMSG_CLOEXEC) and always belong to the caller, whatever the result.
+ * Returns the number of bytes received, 0 when the peer has closed, -EMSGSIZE for a packet
+ * longer than capacity (consumed), or a negative errno.
  */
-static inline ssize_t alpc_recv_with_fds(int fd, void *buffer, size_t capacity, int *fds, int maxfds,
-                                         int *nfds, int flags) {
+static inline ssize_t alpc_recv_with_fds(int fd, void *buffer, size_t capacity, int *fds, int *nfds, int flags) {
     *nfds = 0;
-    if (maxfds < 0) return -EINVAL;
-    if (maxfds > ALPC_MAX_FDS_PER_PACKET) maxfds = ALPC_MAX_FDS_PER_PACKET;
     struct iovec vector;
     vector.iov_base = buffer;
     vector.iov_len = capacity;
@@ -172,10 +164,8 @@ static inline ssize_t alpc_recv_with_fds(int fd, void *buffer, size_t capacity, 
     message.msg_iov = &vector;
     message.msg_iovlen = 1;
     union alpc_fd_control control;
-    if (maxfds > 0) {
-        message.msg_control = control.bytes;
-        message.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)maxfds);
-    }
+    message.msg_control = control.bytes;
+    message.msg_controllen = sizeof(control.bytes);
     ssize_t rc = recvmsg(fd, &message, flags | MSG_CMSG_CLOEXEC);
     if (rc < 0) return -errno;
 
@@ -186,26 +176,13 @@ static inline ssize_t alpc_recv_with_fds(int fd, void *buffer, size_t capacity, 
             if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS) continue;
             size_t arrived = (header->cmsg_len - CMSG_LEN(0)) / sizeof(int);
             const unsigned char *data = CMSG_DATA(header);
-            for (size_t i = 0; i < arrived; i++) {
-                int received;
-                memcpy(&received, data + i * sizeof(int), sizeof(int));
-                if (count < maxfds) {
-                    fds[count++] = received;
-                } else {
-                    close(received);
-                }
+            for (size_t i = 0; i < arrived && count < ALPC_MAX_FDS_PER_PACKET; i++) {
+                memcpy(&fds[count++], data + i * sizeof(int), sizeof(int));
             }
         }
     }
-    if ((message.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0) {
-        alpc_close_all(fds, count);
-        return -EMSGSIZE;
-    }
-    if (rc == 0) {
-        alpc_close_all(fds, count);
-        return 0;
-    }
     *nfds = count;
+    if ((message.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0) return -EMSGSIZE;
     return rc;
 }
 

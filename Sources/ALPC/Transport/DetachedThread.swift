@@ -1,8 +1,8 @@
 internal import Glibc
 
-/// Threads of their own (pthreads, detached), for the C API's NtCreateThreadEx and
-/// asynchronous connects.
-enum DetachedThread {
+/// Threads of their own (pthreads, detached): the closer of peer descriptors, and the C API's
+/// NtCreateThreadEx and asynchronous connects.
+package enum DetachedThread {
     private final class Body {
         let run: () -> Void
         init(_ run: @escaping () -> Void) { self.run = run }
@@ -11,7 +11,7 @@ enum DetachedThread {
     /// Starts `body` on a new detached thread with `stackSize` bytes of stack (0: the
     /// default). False when no thread could be started.
     @discardableResult
-    static func start(stackSize: Int = 0, _ body: @escaping @Sendable () -> Void) -> Bool {
+    package static func start(stackSize: Int = 0, _ body: @escaping @Sendable () -> Void) -> Bool {
         let box = Unmanaged.passRetained(Body(body)).toOpaque()
         let attributes = UnsafeMutablePointer<pthread_attr_t>.allocate(capacity: 1)
         pthread_attr_init(attributes)
