@@ -31,9 +31,15 @@
 //                            direct event, and N/10 with a new section each:
 //                            "BENCH plain=<ns> view=<ns> newsection=<ns> handle=<ns> direct=<ns>"
 //                            (medians of 5 batches, per round trip)
+//         bigview:SIZE       a section of SIZE bytes (hex with 0x) and a request with a 0x1000 view
+//                            of it: "BIGVIEW reply=<text>" or "BIGVIEW status=<status>"
+//         keepsections:N     N sections of 0x10000 bytes, each sent in a request with a view of
+//                            it and kept: "KEEPSECTIONS N", or "KEEPSECTIONS <i> status=<status>"
+//                            at the first that fails
 //         sleep:MS           sleeps MS milliseconds
 //         wait               stays connected until killed
-//       and prints "DONE".
+//       and prints "DONE". With --max-section-size N the client's MaxSectionSize, MaxViewSize
+//       and MaxTotalSectionSize are N (to make sections larger than a server allows).
 //   attr-server NAME [--keep] [--unmap] [--write-view TEXT] [--reply-view TEXT]
 //               [--reply-handle TEXT] [--multi] [--no-dup] [--dup-types N] [--quiet] [--seconds S]
 //       The seed's advanced_alpc server: accepts with port context 0x11223344 and prints per
@@ -109,6 +115,11 @@ func attachHandle(_ fd: Int32, to message: AlpcMessage, objectType: UInt32 = 0) 
     message.isHandleValid = true
 }
 
+/// A number written in decimal or, with 0x, in hexadecimal.
+func number(_ text: String) -> UInt64? {
+    text.hasPrefix("0x") ? UInt64(text.dropFirst(2), radix: 16) : UInt64(text)
+}
+
 // MARK: Client
 
 func runAttributeClient(_ arguments: [String]) throws(NTStatus) {
@@ -124,7 +135,13 @@ func runAttributeClient(_ arguments: [String]) throws(NTStatus) {
         index += 1
     }
     let connect = try AlpcMessage(string: "Connection request client message")
-    let client = try AlpcClient(portName: name, connectMessage: connect, timeout: .seconds(5))
+    var attributes = PortAttributes.client
+    if let limit = option("--max-section-size", in: arguments).flatMap(number) {
+        attributes.maxSectionSize = limit
+        attributes.maxViewSize = limit
+        attributes.maxTotalSectionSize = limit
+    }
+    let client = try AlpcClient(portName: name, connectMessage: connect, attributes: attributes, timeout: .seconds(5))
     say("CONNECTED pid=\(getpid()) uid=\(getuid()) gid=\(getgid()) reply=\(client.connectionReply?.string ?? "-")")
     for step in steps {
         let parts = step.split(separator: ":", maxSplits: 1).map(String.init)
@@ -338,6 +355,37 @@ func runClientStep(_ step: String, _ parameter: String, _ client: AlpcClient) th
             try client.deletePortSection(section)
         }
         say("SECTIONS \(count)")
+    case "bigview":
+        do {
+            let section = try client.createPortSection(size: Int(number(parameter) ?? 0))
+            let view = try client.createSectionView(section, size: 0x1000)
+            view.bytes.copyBytes(from: Array("big".utf8) + [0])
+            let message = AlpcMessage(size: 0x1000)
+            try message.setData("bigview")
+            message.viewAttribute!.set(view)
+            message.isViewValid = true
+            say("BIGVIEW reply=\(try request(client, message).string)")
+        } catch {
+            say("BIGVIEW status=\(error)")
+        }
+    case "keepsections":
+        let count = Int(parameter) ?? 1
+        let message = AlpcMessage(size: 0x1000)
+        let reply = AlpcMessage(size: 0x1000)
+        for index in 0..<count {
+            do {
+                let section = try client.createPortSection(size: 0x10000)
+                let view = try client.createSectionView(section, size: 0x1000)
+                try message.setData("keepsections \(index)")
+                message.viewAttribute!.set(view)
+                message.validAttributes = [.view]
+                try client.sendReceive(message, receiveInto: reply, timeout: .seconds(20))
+            } catch {
+                say("KEEPSECTIONS \(index) status=\(error)")
+                return
+            }
+        }
+        say("KEEPSECTIONS \(count)")
     case "sleep":
         usleep(UInt32(parameter).map { $0 * 1000 } ?? 0)
     case "wait":

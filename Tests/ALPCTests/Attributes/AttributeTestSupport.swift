@@ -25,13 +25,16 @@ final class AttributeSession {
     let connection: ServerConnection
 
     /// Creates the server, starts the peer with `steps`, and accepts its connection with
-    /// `acceptFlags` and port context 0x11223344.
+    /// `acceptFlags` and port context 0x11223344. `quota`, when given, replaces the one the
+    /// server attributes make.
     init(
         _ steps: [String], acceptFlags: UInt32 = PortAttributes.allowDuplicateObjectsFlag,
-        serverAttributes: PortAttributes = .server, label: String = #function
+        serverAttributes: PortAttributes = .server, quota: PortQuota? = nil, label: String = #function
     ) throws {
         name = uniquePortName(label)
-        server = try AlpcServer(portName: name, attributes: serverAttributes)
+        server = try AlpcServer(
+            portName: name, attributes: serverAttributes, access: .sameUser,
+            quota: quota ?? PortQuota(attributes: serverAttributes))
         peer = try PeerProcess(["attr-client", name] + steps + ["--seconds", "90"])
         let request = try server.receive(timeout: .seconds(20))
         guard request.messageType.kind == .connectionRequest else {
