@@ -12,11 +12,13 @@
 //       first request is not answered: the server prints "DISCONNECTING now=<ns>" and closes the
 //       request's connection (or the whole port), then stays alive until killed or timed out.
 //   client NAME [--connect-data TEXT] [--requests N] [--data TEXT] [--delay-ms N] [--datagrams N]
-//               [--check-quiet-ms N] [--cycles N] [--after exit|disconnect|disconnect-sleep|sleep|hang]
+//               [--check-quiet-ms N] [--unread N] [--cycles N]
+//               [--after exit|disconnect|disconnect-sleep|sleep|hang]
 //               [--as-uid UID] [--seconds S]
 //       Prints "CONNECTING pid= tid=", then "CONNECTED pid reply=<hex>", does N requests (each
 //       checked against "REQUEST '<data> <pid> <i>' DONE"; "REPLIES N"), sends N datagrams
-//       ("DATAGRAMS N"), checks with --check-quiet-ms that nothing else arrives within N ms ("QUIET",
+//       ("DATAGRAMS N"), sends --unread N asynchronous requests whose replies it never reads
+//       ("UNREAD N"), checks with --check-quiet-ms that nothing else arrives within N ms ("QUIET",
 //       or "EXTRA type= data="), then ends as --after says ("DISCONNECTING now=<ns>", "DISCONNECTED" and
 //       exit by default; disconnect-sleep stays alive after disconnecting).
 //       With --cycles N it only connects and disconnects N times ("CYCLES N").
@@ -171,6 +173,11 @@ func runClient(_ arguments: [String]) throws(NTStatus) {
         try client.send(AlpcMessage(string: "datagram \(index)"), flags: .releaseMessage)
     }
     if datagrams > 0 { say("DATAGRAMS \(datagrams)") }
+    let unread = Int(option("--unread", in: arguments) ?? "") ?? 0
+    for index in 0..<unread {
+        _ = try client.send(AlpcMessage(string: "unread \(index)"))
+    }
+    if unread > 0 { say("UNREAD \(unread)") }
     if let quiet = option("--check-quiet-ms", in: arguments).flatMap({ Int($0) }) {
         // Nothing more may arrive: no stray reply, no message meant for another client.
         do {

@@ -37,9 +37,20 @@ public final class AlpcClient: @unchecked Sendable {
     ///   name, `.portConnectionRefused` when the server refuses, `.accessDenied` when this user
     ///   may not connect, `.timeout` when nobody answers in time, `.portDisconnected` when the
     ///   server goes away meanwhile.
-    public init(
+    public convenience init(
         portName: String, connectMessage: AlpcMessage? = nil, attributes: PortAttributes = .client,
         flags: MessageFlags = .syncRequest, timeout: Duration? = nil
+    ) throws(NTStatus) {
+        try self.init(
+            portName: portName, connectMessage: connectMessage, attributes: attributes, flags: flags,
+            timeout: timeout, quota: PortQuota(attributes: attributes))
+    }
+
+    /// Connects as above, bounding what the server may make this process hold by `quota`
+    /// (tests lower the library's bounds).
+    init(
+        portName: String, connectMessage: AlpcMessage?, attributes: PortAttributes, flags: MessageFlags,
+        timeout: Duration?, quota: PortQuota
     ) throws(NTStatus) {
         let name = try PortName(portName)
         var requestBytes: [UInt8] = []
@@ -76,7 +87,7 @@ public final class AlpcClient: @unchecked Sendable {
                 connectionFlags: connectionFlags, sendTypes: serverTypes, receiveTypes: attributes.dupObjectTypes)
             self.channel = ClientChannel(
                 control: socket, segment: segment, doorbell: doorbell, serverCredentials: credentials, policy: policy,
-                quota: PortQuota(attributes: attributes))
+                quota: quota)
             if let connectMessage {
                 try SlotRecord.copy(parked: reply, into: connectMessage)
                 let port = connectMessage.port

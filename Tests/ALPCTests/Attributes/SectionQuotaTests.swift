@@ -9,7 +9,7 @@ extension AttributesTests {
     /// other clients go on being served (issue 10, item 1 and the rest of item 3).
     @Suite("Section and descriptor quotas")
     struct SectionQuotaTests {
-        @Test("A 1 TiB section (over the default MaxSectionSize) ends its sender's connection before anything is mapped")
+        @Test("A 1 TiB section (over the default MaxSectionSize) ends its sender's connection before anything is mapped", .sharedPeers)
         func sectionOverMaxSectionSize() throws {
             let session = try AttributeSession(["bigview:0x10000000000", "--max-section-size", "0x10000000000"])
             let message = AlpcMessage(size: 0x2000)
@@ -21,7 +21,7 @@ extension AttributesTests {
             try Self.expectHonestClientServed(by: session.server, name: session.name)
         }
 
-        @Test("A view over the port's MaxViewSize ends its sender's connection")
+        @Test("A view over the port's MaxViewSize ends its sender's connection", .sharedPeers)
         func viewOverMaxViewSize() throws {
             var attributes = PortAttributes.server
             attributes.maxViewSize = 0x800
@@ -33,7 +33,7 @@ extension AttributesTests {
             #expect(Self.holdsNothing(session.server))
         }
 
-        @Test("Sections past MaxTotalSectionSize, or past the count per client, end the sender's connection after the ones that fit")
+        @Test("Sections past MaxTotalSectionSize, or past the count per client, end the sender's connection after the ones that fit", .sharedPeers)
         func sectionsPerClient() throws {
             var attributes = PortAttributes.server
             attributes.maxTotalSectionSize = 0x30000
@@ -57,7 +57,7 @@ extension AttributesTests {
             }
         }
 
-        @Test("Past the port's section bytes, the client that exceeds them is dropped; the one within them is not")
+        @Test("Past the port's section bytes, the client that exceeds them is dropped; the one within them is not", .sharedPeers)
         func sectionsPerPort() throws {
             let session = try AttributeSession(
                 ["keepsections:2", "sleep:1500", "views:2"],
@@ -86,7 +86,7 @@ extension AttributesTests {
             #expect(try session.line("VIEWS") == "VIEWS 2")
         }
 
-        @Test("An attachment of more descriptors than a client may park ends its connection, and its descriptors are closed")
+        @Test("An attachment of more descriptors than a client may park ends its connection, and its descriptors are closed", .exclusivePeers)
         func descriptorsPerClient() throws {
             let before = openDescriptorCount()
             let flags = PortAttributes.allowDuplicateObjectsFlag | PortAttributes.allowMultipleHandlesFlag
