@@ -36,6 +36,9 @@
 //         keepsections:N     N sections of 0x10000 bytes, each sent in a request with a view of
 //                            it and kept: "KEEPSECTIONS N", or "KEEPSECTIONS <i> status=<status>"
 //                            at the first that fails
+//         linger:S           a TCP socket whose last close blocks for S seconds (its loopback
+//                            peer never reads, its send buffer is full, SO_LINGER is on) sent
+//                            as a handle, this process's copy closed: "LINGER reply=<text>"
 //         sleep:MS           sleeps MS milliseconds
 //         wait               stays connected until killed
 //       and prints "DONE". With --max-section-size N the client's MaxSectionSize, MaxViewSize
@@ -118,6 +121,44 @@ func attachHandle(_ fd: Int32, to message: AlpcMessage, objectType: UInt32 = 0) 
 /// A number written in decimal or, with 0x, in hexadecimal.
 func number(_ text: String) -> UInt64? {
     text.hasPrefix("0x") ? UInt64(text.dropFirst(2), radix: 16) : UInt64(text)
+}
+
+/// The unread ends of `linger` steps' connections, open until the process ends.
+nonisolated(unsafe) var lingeringPeers: [Int32] = []
+
+/// A TCP socket over loopback whose last close blocks for about `seconds`: its peer (returned
+/// too) never reads, its send buffer is full, and SO_LINGER is on.
+func lingeringSocket(seconds: Int32) -> (socket: Int32, peer: Int32) {
+    let listener = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+            _ = bind(listener, raw, length)
+            _ = listen(listener, 1)
+            _ = getsockname(listener, raw, &length)
+        }
+    }
+    let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    let connected = withUnsafePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, length) }
+    }
+    let peer = accept(listener, nil, nil)
+    close(listener)
+    guard connected == 0, peer >= 0 else {
+        say("LINGER SETUP FAILED errno=\(errno)")
+        exit(7)
+    }
+    // Fill everything between the two ends: the peer's receive queue and our send queue.
+    _ = fcntl(socket, F_SETFL, fcntl(socket, F_GETFL) | O_NONBLOCK)
+    let chunk = [UInt8](repeating: 0x6C, count: 65536)
+    while chunk.withUnsafeBytes({ write(socket, $0.baseAddress, $0.count) }) > 0 {}
+    _ = fcntl(socket, F_SETFL, fcntl(socket, F_GETFL) & ~O_NONBLOCK)
+    var linger = Glibc.linger(l_onoff: 1, l_linger: seconds)
+    _ = setsockopt(socket, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+    return (socket, peer)
 }
 
 // MARK: Client
@@ -386,6 +427,16 @@ func runClientStep(_ step: String, _ parameter: String, _ client: AlpcClient) th
             }
         }
         say("KEEPSECTIONS \(count)")
+    case "linger":
+        let (socket, peer) = lingeringSocket(seconds: Int32(parameter) ?? 5)
+        let message = try AlpcMessage(string: "linger")
+        attachHandle(socket, to: message)
+        let reply = try request(client, message)
+        // The server's copy, which it still holds, is now the socket's last descriptor.
+        close(socket)
+        say("LINGER reply=\(reply.string)")
+        // The peer end stays open and unread for as long as this process lives.
+        lingeringPeers.append(peer)
     case "sleep":
         usleep(UInt32(parameter).map { $0 * 1000 } ?? 0)
     case "wait":
