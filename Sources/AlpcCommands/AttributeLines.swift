@@ -6,7 +6,8 @@ import Glibc
 
 /// The lines `alpc serve` prints for the attributes of a received request, in the order and
 /// spirit of the seed's advanced sample: view (and its content, read in place), security,
-/// handle (and a file's content), context, token, and the rest.
+/// handle, context, token, and the rest. A file's content is read and printed apart, by
+/// ``ServeOutput``.
 struct AttributeLines {
     let message: AlpcMessage
 
@@ -29,9 +30,6 @@ struct AttributeLines {
         lines.append("handle_is_valid: \(message.isHandleValid)")
         if message.isHandleValid, let handle = message.handleAttribute {
             lines.append("  handle attribute: \(handle)")
-            if !handle.isIndirect, handle.objectType == HandleAttribute.fileObjectType {
-                lines.append("  file content: <\(Self.fileText(Int32(truncatingIfNeeded: handle.handle)))>")
-            }
         }
         lines.append("context_is_valid: \(message.isContextValid)")
         if message.isContextValid, let context = message.contextAttribute {

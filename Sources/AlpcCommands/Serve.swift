@@ -43,36 +43,46 @@ extension AlpcCommand {
             print("[SERV] PORT <\(server.portName)> CREATED, pid \(getpid())")
             flushStandardOutput()
             let message = AlpcMessage(size: max(0x1000, maxMessageLength))
+            let output = ServeOutput()
             while !StopSignal.received {
                 do {
                     try server.receive(into: message, timeout: .milliseconds(200))
                 } catch NTStatus.timeout {
                     continue
                 } catch NTStatus.bufferTooSmall {
-                    print("[SERV] message of \(message.port.totalLength) bytes does not fit; dropped connection left queued")
+                    output.print(lines: ["message of \(message.port.totalLength) bytes does not fit; dropped connection left queued"])
                     continue
                 } catch {
                     throw failure(error)
                 }
-                print("[SERV] \(MessageLine(message))")
+                output.print(lines: ["\(MessageLine(message))"])
                 switch message.messageType.kind {
                 case .connectionRequest:
-                    print("[SERV] connection data: <\(printable(message.string))>")
+                    output.print(lines: ["connection data: <\(printable(message.string))>"])
                     try? message.setData("Connection message response")
                     do { try server.acceptConnection(message, attributes: acceptAttributes, portContext: portContext) } catch {
-                        print("[SERV] accept failed: \(error)")
+                        output.print(lines: ["accept failed: \(error)"])
                     }
                 case .request:
                     let request = message.string
-                    print("[SERV] data: <\(printable(request))>")
-                    for line in AttributeLines(message).lines { print("[SERV] \(line)") }
+                    var lines = ["data: <\(printable(request))>"] + AttributeLines(message).lines
+                    if let handle = message.handleAttribute, message.isHandleValid, !handle.isIndirect,
+                        handle.objectType == HandleAttribute.fileObjectType
+                    {
+                        // Read on a thread of its own: the client chose the file, and it may never answer.
+                        lines.append(
+                            output.startReading(fileOf: message)
+                                ? "  file content: being read"
+                                : "  file content: not read (\(ServeOutput.maxConcurrentReads) files are being read)")
+                    }
+                    output.print(lines: lines)
                     message.attributes.valid.remove([.view, .handle])
                     do {
                         let limit = min(message.maxDataLength, maxMessageLength - PortMessageLayout.headerSize)
                         try message.setData(Self.reply(to: request, fitting: limit))
                         try server.send(message)
                     } catch {
-                        print("[SERV] reply failed: \(error)")
+                        output.print(lines: ["reply failed: \(error)"])
                     }
                 default:
                     break
