@@ -2,7 +2,8 @@ extension AlpcMessage {
     /// Takes the descriptor the last receive delivered in the handle attribute (direct form):
     /// it is the caller's to close from now on. Nil when none was delivered or it was taken.
     ///
-    /// A descriptor nobody takes is closed when the message receives again or goes away.
+    /// A descriptor nobody takes is closed when the message receives again or goes away (on the
+    /// library's closing thread: a peer's file may take long to close).
     public func takeHandle() -> Int32? {
         guard let resources = receivedResources, !resources.isIndirect else { return nil }
         return resources.take(at: 0)
