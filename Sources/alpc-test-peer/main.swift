@@ -5,12 +5,14 @@
 // (`--seconds`, 30 by default: an alarm ends the process).
 //
 //   server NAME [--no-reply] [--ignore-connections] [--refuse] [--max-length N] [--quiet]
-//               [--disconnect connection|port] [--seconds S]
+//               [--disconnect connection|port] [--nofile N] [--seconds S]
 //       Accepts connections (reply data "Connection message response"), answers requests with
 //       "REQUEST '<data>' DONE" (the seed's test_alpc request gets its reply), prints
 //       "RECV type= id= pid= tid= len= data=" per message unless --quiet. With --disconnect, the
 //       first request is not answered: the server prints "DISCONNECTING now=<ns>" and closes the
 //       request's connection (or the whole port), then stays alive until killed or timed out.
+//       With --nofile N its soft RLIMIT_NOFILE is N. An accept or a reply that fails is printed ("ACCEPT FAILED <status>", "REPLY FAILED
+//       <status>") and the server goes on.
 //   client NAME [--connect-data TEXT] [--requests N] [--data TEXT] [--delay-ms N] [--datagrams N]
 //               [--check-quiet-ms N] [--unread N] [--cycles N]
 //               [--after exit|disconnect|disconnect-sleep|sleep|hang]
@@ -84,6 +86,12 @@ func runServer(_ arguments: [String]) throws(NTStatus) {
     let maxLength = Int(option("--max-length", in: arguments) ?? "") ?? 0x1000
     let quiet = arguments.contains("--quiet")
     let disconnect = option("--disconnect", in: arguments)
+    if let limit = option("--nofile", in: arguments).flatMap({ rlim_t($0) }) {
+        var current = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &current)
+        current.rlim_cur = limit
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &current)
+    }
     let server = try AlpcServer(portName: name, attributes: PortAttributes(flags: 0, maxMessageLength: maxLength))
     say("READY \(getpid())")
     let message = AlpcMessage(size: max(0x1000, maxLength))
@@ -104,7 +112,12 @@ func runServer(_ arguments: [String]) throws(NTStatus) {
                 continue
             }
             try message.setData("Connection message response")
-            lastConnection = try server.acceptConnection(message, portContext: 0x1122_3344)
+            do {
+                lastConnection = try server.acceptConnection(message, portContext: 0x1122_3344)
+            } catch {
+                // The client went away meanwhile, or the process is short of resources.
+                say("ACCEPT FAILED \(error)")
+            }
         case .request:
             if arguments.contains("--no-reply") { continue }
             if let disconnect {
@@ -124,7 +137,12 @@ func runServer(_ arguments: [String]) throws(NTStatus) {
                 try message.setData("REQUEST '\(message.string)' DONE")
             }
             message.attributes.valid.remove([.view, .handle])
-            try server.send(message)
+            do {
+                try server.send(message)
+            } catch {
+                // A client that broke its connection, or one over its quota: the others go on.
+                say("REPLY FAILED \(error)")
+            }
         default:
             break
         }

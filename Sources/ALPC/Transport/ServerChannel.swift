@@ -126,10 +126,23 @@ final class ServerChannel: @unchecked Sendable {
     ) throws(NTStatus) {
         if isClosed.load(ordering: .acquiring) { throw .portDisconnected }
         sendLock.lock()
-        defer { sendLock.unlock() }
+        var broken = false
+        defer {
+            sendLock.unlock()
+            // A client that moved its ring's head where no head can be has broken the protocol.
+            if broken { closeFromServer() }
+        }
         flushOverflowLocked()
         // Find the record a place before anything is sent for it.
-        let slot = overflow.isEmpty ? (try? producer.reserve()) ?? nil : nil
+        var slot: UnsafeMutableRawPointer?
+        if overflow.isEmpty {
+            do {
+                slot = try producer.reserve()
+            } catch {
+                broken = true
+                throw .portDisconnected
+            }
+        }
         if let slot {
             try prepare()
             try write(slot)

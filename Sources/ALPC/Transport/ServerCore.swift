@@ -519,7 +519,14 @@ final class ServerCore: @unchecked Sendable {
                 return nextId
             }
             let handshake = Handshake(id: id, socket: socket, peer: peer)
-            let awaiting = stateLock.withLock { handshakes.values.count { $0.request == nil } }
+            var awaiting = awaitingConnectCount()
+            if awaiting >= maxHandshakesAwaitingConnect {
+                // Sockets that connected and went (a connect storm) may fill the count before
+                // their hang-up is read: forget them first, so that the honest client behind
+                // them is not refused.
+                dropGoneHandshakes()
+                awaiting = awaitingConnectCount()
+            }
             guard awaiting < maxHandshakesAwaitingConnect else {
                 try? handshake.socket.send(.refuse(status: .quotaExceeded, message: []), timeout: .zero)
                 continue
@@ -568,6 +575,20 @@ final class ServerCore: @unchecked Sendable {
             // Once accepted or refused, the socket is no longer the handshake's to unregister.
             guard handshakes.removeValue(forKey: handshake.id) != nil else { return }
             try? events.remove(handshake.socket.fd)
+        }
+    }
+
+    /// The number of accepted sockets whose CONNECT packet has not come.
+    private func awaitingConnectCount() -> Int {
+        stateLock.withLock { handshakes.values.count { $0.request == nil } }
+    }
+
+    /// Forgets the accepted sockets, not yet connected, whose client has already gone.
+    private func dropGoneHandshakes() {
+        let waiting = stateLock.withLock { handshakes.values.filter { $0.request == nil } }
+        for handshake in waiting where handshake.socket.isPeerGone() {
+            handshake.abandoned = true
+            dropHandshake(handshake)
         }
     }
 
