@@ -4,7 +4,8 @@ import Synchronization
 import Glibc
 #endif
 
-/// The `alpc bench-peer` child process: the ALPC echo server the bench measures against.
+/// A child `alpc` process: `alpc bench-peer`, the ALPC echo server the bench measures against
+/// (and `alpc soak` restarts), or `alpc soak-client`.
 ///
 /// Spawned from `/proc/self/exe` with posix_spawn. Its standard input is a pipe the bench
 /// holds open (closing it tells the peer to exit); its standard output is a pipe on which it
@@ -24,8 +25,14 @@ final class PeerProcess {
     /// Starts `alpc bench-peer <portName> [--cpu N]` and waits up to `readyTimeoutNanos` for its
     /// READY line. The child inherits the calling thread's CPU mask until it pins itself.
     static func spawn(portName: String, cpu: Int32?, readyTimeoutNanos: UInt64) throws(BenchError) -> PeerProcess {
-        var arguments = ["alpc", "bench-peer", portName]
+        var arguments = ["bench-peer", portName]
         if let cpu { arguments += ["--cpu", String(cpu)] }
+        return try spawn(arguments: arguments, readyTimeoutNanos: readyTimeoutNanos)
+    }
+
+    /// Starts `alpc <arguments>` and waits up to `readyTimeoutNanos` for its READY line.
+    static func spawn(arguments subcommand: [String], readyTimeoutNanos: UInt64) throws(BenchError) -> PeerProcess {
+        let arguments = ["alpc"] + subcommand
         let stdinPipe = try makePipe()
         let stdoutPipe: (read: Int32, write: Int32)
         do {
@@ -149,6 +156,28 @@ final class PeerProcess {
         let signal = status & 0x7F
         if signal == 0 { return "exit status \((status >> 8) & 0xFF)" }
         return "killed by signal \(signal)"
+    }
+
+    /// Kills the peer with SIGKILL at once and reaps it.
+    func killNow() {
+        guard !reaped else { return }
+        BenchSignals.peerPid.store(0, ordering: .relaxed)
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        reaped = true
+        if stdinWriter >= 0 { close(stdinWriter); stdinWriter = -1 }
+        if stdoutReader >= 0 { close(stdoutReader); stdoutReader = -1 }
+    }
+
+    /// Whether the peer has exited on its own (reaping it if so); how it ended, or nil while it runs.
+    func exitStatus() -> String? {
+        guard !reaped else { return "reaped" }
+        var status: Int32 = 0
+        guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
+        reaped = true
+        BenchSignals.peerPid.store(0, ordering: .relaxed)
+        return Self.describe(status: status)
     }
 
     /// Ends the peer and reaps it: closes its standard input (it exits within ~100 ms), sends
