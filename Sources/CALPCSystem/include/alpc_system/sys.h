@@ -1,6 +1,7 @@
 /*
  * sys.h - small Linux system-call helpers that Swift cannot call directly: futexes on shared
- * memory (never the PRIVATE variants: the words live in segments shared between processes),
+ * memory (not the PRIVATE variants, which only the *_private helpers for the process's own
+ * locks use: ring words live in segments shared between processes),
  * memfd segments with seals, and the current CPU. Each returns 0 or a negative errno.
  *
  * Swift imports glibc as a prebuilt module without _GNU_SOURCE, so nothing here may rely on
@@ -40,6 +41,24 @@ static inline int alpc_futex_wait(uint32_t *word, uint32_t expected, int64_t tim
 /** Wakes up to count waiters sleeping on word. Returns the number woken or a negative errno. */
 static inline int alpc_futex_wake(uint32_t *word, int count) {
     long rc = syscall(SYS_futex, word, FUTEX_WAKE, count, NULL, NULL, 0);
+    return rc >= 0 ? (int)rc : -errno;
+}
+
+/** As alpc_futex_wait, for a word only this process uses (cheaper for the kernel). */
+static inline int alpc_futex_wait_private(uint32_t *word, uint32_t expected, int64_t timeout_ns) {
+    struct timespec ts, *tsp = NULL;
+    if (timeout_ns >= 0) {
+        ts.tv_sec = (time_t)(timeout_ns / 1000000000);
+        ts.tv_nsec = (long)(timeout_ns % 1000000000);
+        tsp = &ts;
+    }
+    long rc = syscall(SYS_futex, word, FUTEX_WAIT | FUTEX_PRIVATE_FLAG, expected, tsp, NULL, 0);
+    return rc == 0 ? 0 : -errno;
+}
+
+/** As alpc_futex_wake, for a word only this process uses. */
+static inline int alpc_futex_wake_private(uint32_t *word, int count) {
+    long rc = syscall(SYS_futex, word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, count, NULL, NULL, 0);
     return rc >= 0 ? (int)rc : -errno;
 }
 
