@@ -40,7 +40,7 @@ final class ClientChannel: @unchecked Sendable {
     private let receiveLock = ConditionLock()
     @exclusivity(unchecked) private var consumer: RingConsumer
     @exclusivity(unchecked) private var consumerBusy = false
-    @exclusivity(unchecked) private var awaiting: Set<UInt32> = []
+    @exclusivity(unchecked) private var awaiting = CookieSet()
     @exclusivity(unchecked) private var mailbox: [UInt32: Parked] = [:]
     @exclusivity(unchecked) private var inbox: [Parked] = []
     /// The bytes of the messages in `inbox`.
@@ -171,7 +171,7 @@ final class ClientChannel: @unchecked Sendable {
             nextCookie &+= 1
             if nextCookie == 0 { nextCookie = 1 }
             cookie = nextCookie
-            if awaitReply { receiveLock.withLock { _ = awaiting.insert(cookie) } }
+            if awaitReply { receiveLock.withLock { awaiting.insert(cookie) } }
         }
         let slot: UnsafeMutableRawPointer
         do throws(NTStatus) {
@@ -191,14 +191,14 @@ final class ClientChannel: @unchecked Sendable {
             guard let reserved else { throw NTStatus.unsuccessful }
             slot = reserved
         } catch {
-            if awaitReply { receiveLock.withLock { _ = awaiting.remove(cookie) } }
+            if awaitReply { receiveLock.withLock { awaiting.remove(cookie) } }
             if error == .invalidMessage { markClosed(.portDisconnected) }
             throw error
         }
         do {
             try write(slot, cookie, clientId)
         } catch {
-            if awaitReply { receiveLock.withLock { _ = awaiting.remove(cookie) } }
+            if awaitReply { receiveLock.withLock { awaiting.remove(cookie) } }
             throw error
         }
         if producer.publish() { doorbell.ring() }
@@ -237,7 +237,7 @@ final class ClientChannel: @unchecked Sendable {
         receiveLock.lock()
         defer { receiveLock.unlock() }
         while true {
-            if cookie != 0, let parked = mailbox.removeValue(forKey: cookie) {
+            if cookie != 0, !mailbox.isEmpty, let parked = mailbox.removeValue(forKey: cookie) {
                 awaiting.remove(cookie)
                 // Not loaded (too big for the buffer): it stays queued for the next receive.
                 try deliver(parked: parked, into: &sink, requeue: { requeueLocked($0, first: false) })

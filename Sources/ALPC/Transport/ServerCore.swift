@@ -40,7 +40,7 @@ final class ServerCore: @unchecked Sendable {
     // Shared under stateLock.
     private let stateLock = ConditionLock()
     private var channels: [Int: ServerChannel] = [:]
-    @exclusivity(unchecked) private var pendingRequests: [UInt32: PendingRequest] = [:]
+    @exclusivity(unchecked) private var pendingRequests = PendingRequests()
     private var pendingConnections: [UInt32: Handshake] = [:]
     @exclusivity(unchecked) private var nextMessageId: UInt32 = 0
     private var nextId = 1
@@ -64,12 +64,6 @@ final class ServerCore: @unchecked Sendable {
     }
     /// How many recent messages ``senderCredentials(messageId:)`` remembers.
     static let rememberedSenders = 4096
-
-    /// A request delivered to the application and not yet answered.
-    struct PendingRequest {
-        let channel: ServerChannel
-        let cookie: UInt32
-    }
 
     /// Something the control plane tells the application through receive.
     enum ControlEvent {
@@ -364,7 +358,7 @@ final class ServerCore: @unchecked Sendable {
             let messageId = stateLock.withLock { () -> UInt32 in
                 let id = allocateMessageIdLocked()
                 if record.kind == ALPC_RECORD_REQUEST || record.kind == ALPC_RECORD_ASYNC_REQUEST {
-                    pendingRequests[id] = PendingRequest(channel: channel, cookie: record.cookie)
+                    pendingRequests.insert(PendingRequest(channel: channel, cookie: record.cookie), for: id)
                 }
                 rememberSenderLocked(id, channel)
                 return id
@@ -701,7 +695,7 @@ final class ServerCore: @unchecked Sendable {
         removeHot(channel)
         let messageId = stateLock.withLock { () -> UInt32 in
             channels[channel.id] = nil
-            pendingRequests = pendingRequests.filter { $0.value.channel !== channel }
+            pendingRequests.removeAll(of: channel)
             return allocateMessageIdLocked()
         }
         channel.closeFromServer()
@@ -896,7 +890,7 @@ final class ServerCore: @unchecked Sendable {
     ///   that MessageId waits (unknown, or already answered).
     private func takePendingRequest(_ messageId: UInt32) throws(NTStatus) -> PendingRequest {
         guard messageId != 0 else { throw .invalidParameter }
-        guard let pending = stateLock.withLock({ pendingRequests.removeValue(forKey: messageId) }) else {
+        guard let pending = stateLock.withLock({ pendingRequests.remove(messageId) }) else {
             throw .invalidMessage
         }
         return pending
@@ -904,7 +898,7 @@ final class ServerCore: @unchecked Sendable {
 
     /// Makes the request `messageId` answerable again after a reply that sent nothing.
     private func restorePendingRequest(_ messageId: UInt32, _ pending: PendingRequest) {
-        stateLock.withLock { pendingRequests[messageId] = pending }
+        stateLock.withLock { pendingRequests.insert(pending, for: messageId) }
     }
 
     /// The ClientId a reply carries: this process and the replying thread.
@@ -946,7 +940,7 @@ final class ServerCore: @unchecked Sendable {
     func disconnect(_ channel: ServerChannel) {
         stateLock.withLock {
             channels[channel.id] = nil
-            pendingRequests = pendingRequests.filter { $0.value.channel !== channel }
+            pendingRequests.removeAll(of: channel)
         }
         // Its sockets have nothing more to say; left registered, their hang-up would wake every poll.
         try? events.remove(channel.handshake.socket.fd)

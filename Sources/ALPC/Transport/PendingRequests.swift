@@ -1,0 +1,58 @@
+/// A request delivered to the application and not yet answered: the connection it came on and
+/// the cookie its reply must carry.
+struct PendingRequest {
+    let channel: ServerChannel
+    let cookie: UInt32
+}
+
+/// The requests a server delivered and has not answered, by MessageId.
+///
+/// MessageIds are handed out in sequence, so the most recent requests occupy distinct entries
+/// of a direct-mapped table: remembering, finding and forgetting one hashes nothing. A request
+/// still unanswered when its entry is needed again moves to a dictionary, which is only looked
+/// at while it holds something.
+struct PendingRequests {
+    private struct Entry {
+        var messageId: UInt32
+        var request: PendingRequest?
+    }
+
+    /// Entries of the direct-mapped table (a power of two).
+    static let tableSize = 1024
+
+    private var table = [Entry](repeating: Entry(messageId: 0, request: nil), count: PendingRequests.tableSize)
+    private var spilled: [UInt32: PendingRequest] = [:]
+
+    /// Remembers `request` as the one `messageId` names.
+    mutating func insert(_ request: PendingRequest, for messageId: UInt32) {
+        let index = Int(messageId) & (Self.tableSize - 1)
+        if let older = table[index].request, table[index].messageId != messageId {
+            spilled[table[index].messageId] = older
+        }
+        table[index] = Entry(messageId: messageId, request: request)
+    }
+
+    /// Forgets and returns the request `messageId` names, if one waits.
+    mutating func remove(_ messageId: UInt32) -> PendingRequest? {
+        let index = Int(messageId) & (Self.tableSize - 1)
+        if table[index].messageId == messageId, let request = table[index].request {
+            table[index].request = nil
+            return request
+        }
+        return spilled.isEmpty ? nil : spilled.removeValue(forKey: messageId)
+    }
+
+    /// Forgets every request that came on `channel`.
+    mutating func removeAll(of channel: ServerChannel) {
+        for index in table.indices where table[index].request?.channel === channel {
+            table[index].request = nil
+        }
+        if !spilled.isEmpty { spilled = spilled.filter { $0.value.channel !== channel } }
+    }
+
+    /// Forgets every request.
+    mutating func removeAll() {
+        for index in table.indices { table[index].request = nil }
+        spilled.removeAll()
+    }
+}
