@@ -706,30 +706,20 @@ typedef enum _ALPC_MESSAGE_INFORMATION_CLASS {
  * The ntdll helpers (reference section 2.10)
  * ------------------------------------------------------------------------------------- */
 
-/** The size of each known attribute blob, from the highest flag bit down. */
-static inline ULONG AlpcpAttributeSize(ULONG Flag) {
-    switch (Flag) {
-    case ALPC_MESSAGE_SECURITY_ATTRIBUTE: return (ULONG)sizeof(ALPC_SECURITY_ATTR);
-    case ALPC_MESSAGE_VIEW_ATTRIBUTE: return (ULONG)sizeof(ALPC_DATA_VIEW_ATTR);
-    case ALPC_MESSAGE_CONTEXT_ATTRIBUTE: return (ULONG)sizeof(ALPC_CONTEXT_ATTR);
-    case ALPC_MESSAGE_HANDLE_ATTRIBUTE: return (ULONG)sizeof(ALPC_HANDLE_ATTR);
-    case ALPC_MESSAGE_TOKEN_ATTRIBUTE: return (ULONG)sizeof(ALPC_TOKEN_ATTR);
-    case ALPC_MESSAGE_DIRECT_ATTRIBUTE: return (ULONG)sizeof(ALPC_DIRECT_ATTR);
-    case ALPC_MESSAGE_WORK_ON_BEHALF_ATTRIBUTE: return (ULONG)sizeof(ALPC_WORK_ON_BEHALF_ATTR);
-    default: return 0;
-    }
-}
-
 /**
  * The size of an attribute buffer holding the attributes in Flags: 8 for the header plus the
  * size of each known attribute. Unknown bits contribute nothing.
  */
 static inline ULONG AlpcpGetHeaderSize(ULONG Flags) {
-    ULONG size = (ULONG)sizeof(ALPC_MESSAGE_ATTRIBUTES);
-    for (ULONG bit = ALPC_MESSAGE_SECURITY_ATTRIBUTE; bit >= ALPC_MESSAGE_WORK_ON_BEHALF_ATTRIBUTE; bit >>= 1) {
-        if (Flags & bit) size += AlpcpAttributeSize(bit);
-    }
-    return size;
+    /* Without a branch: each known bit, shifted down to 0 or 1, times its blob's size. */
+    return (ULONG)sizeof(ALPC_MESSAGE_ATTRIBUTES)
+        + ((Flags >> 31) & 1u) * (ULONG)sizeof(ALPC_SECURITY_ATTR)
+        + ((Flags >> 30) & 1u) * (ULONG)sizeof(ALPC_DATA_VIEW_ATTR)
+        + ((Flags >> 29) & 1u) * (ULONG)sizeof(ALPC_CONTEXT_ATTR)
+        + ((Flags >> 28) & 1u) * (ULONG)sizeof(ALPC_HANDLE_ATTR)
+        + ((Flags >> 27) & 1u) * (ULONG)sizeof(ALPC_TOKEN_ATTR)
+        + ((Flags >> 26) & 1u) * (ULONG)sizeof(ALPC_DIRECT_ATTR)
+        + ((Flags >> 25) & 1u) * (ULONG)sizeof(ALPC_WORK_ON_BEHALF_ATTR);
 }
 
 /**

@@ -45,18 +45,42 @@ enum SlotRecord {
     static func write(
         _ message: AlpcMessage, dataLength: Int, kind: UInt32, cookie: UInt32,
         clientId: ClientID, messageId: UInt32, callbackId: UInt32,
-        attributes: borrowing OutgoingAttributes = OutgoingAttributes(), flags: UInt32 = 0,
+        attributes: borrowing OutgoingAttributes, flags: UInt32 = 0,
         to slot: UnsafeMutableRawPointer
     ) {
-        let padded = (dataLength + 7) & ~7
         let attributeLength = attributes.encodedLength
+        let record = write(
+            message, dataLength: dataLength, kind: kind, cookie: cookie, clientId: clientId, messageId: messageId,
+            callbackId: callbackId, attributeLength: attributeLength, flags: flags, to: slot)
+        if attributeLength > 0 {
+            attributes.write(to: record + headerSize + ((dataLength + 7) & ~7))
+        }
+    }
+
+    /// Writes `message` (already validated, with `dataLength` bytes of data) into `slot`, with
+    /// no attributes; `flags` are ALPC_SLOT_FLAG_* bits.
+    static func write(
+        _ message: AlpcMessage, dataLength: Int, kind: UInt32, cookie: UInt32,
+        clientId: ClientID, messageId: UInt32, callbackId: UInt32, flags: UInt32 = 0,
+        to slot: UnsafeMutableRawPointer
+    ) {
+        write(
+            message, dataLength: dataLength, kind: kind, cookie: cookie, clientId: clientId, messageId: messageId,
+            callbackId: callbackId, attributeLength: 0, flags: flags, to: slot)
+    }
+
+    /// Writes the slot header and the message of a record whose attributes (`attributeLength`
+    /// bytes) the caller writes after it; returns where its PORT_MESSAGE starts.
+    @discardableResult
+    private static func write(
+        _ message: AlpcMessage, dataLength: Int, kind: UInt32, cookie: UInt32, clientId: ClientID,
+        messageId: UInt32, callbackId: UInt32, attributeLength: Int, flags: UInt32, to slot: UnsafeMutableRawPointer
+    ) -> UnsafeMutableRawPointer {
         let record = writeSlotHeader(
             dataLength: dataLength, kind: kind, cookie: cookie, attributeLength: attributeLength, flags: flags, to: slot)
         record.copyMemory(from: message.port.start, byteCount: headerSize + dataLength)
         stamp(record, dataLength: dataLength, clientId: clientId, messageId: messageId, callbackId: callbackId)
-        if attributeLength > 0 {
-            attributes.write(to: record + headerSize + padded)
-        }
+        return record
     }
 
     /// Writes a record of `dataLength` bytes of data, without attributes, into `slot`: `fill`
