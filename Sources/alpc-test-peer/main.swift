@@ -14,12 +14,13 @@
 //       With --nofile N its soft RLIMIT_NOFILE is N. An accept or a reply that fails is printed ("ACCEPT FAILED <status>", "REPLY FAILED
 //       <status>") and the server goes on.
 //   client NAME [--connect-data TEXT] [--requests N] [--data TEXT] [--delay-ms N] [--datagrams N]
-//               [--check-quiet-ms N] [--unread N] [--cycles N]
+//               [--check-quiet-ms N] [--unread N] [--batch-datagrams N] [--cycles N]
 //               [--after exit|disconnect|disconnect-sleep|sleep|hang]
 //               [--as-uid UID] [--seconds S]
 //       Prints "CONNECTING pid= tid=", then "CONNECTED pid reply=<hex>", does N requests (each
 //       checked against "REQUEST '<data> <pid> <i>' DONE"; "REPLIES N"), sends N datagrams
-//       ("DATAGRAMS N"), sends --unread N asynchronous requests whose replies it never reads
+//       ("DATAGRAMS N"), sends --batch-datagrams N datagrams "batch <i>" with sendDatagrams
+//       ("BATCH N"), sends --unread N asynchronous requests whose replies it never reads
 //       ("UNREAD N"), checks with --check-quiet-ms that nothing else arrives within N ms ("QUIET",
 //       or "EXTRA type= data="), then ends as --after says ("DISCONNECTING now=<ns>", "DISCONNECTED" and
 //       exit by default; disconnect-sleep stays alive after disconnecting).
@@ -191,6 +192,15 @@ func runClient(_ arguments: [String]) throws(NTStatus) {
         try client.send(AlpcMessage(string: "datagram \(index)"), flags: .releaseMessage)
     }
     if datagrams > 0 { say("DATAGRAMS \(datagrams)") }
+    if let batch = option("--batch-datagrams", in: arguments).flatMap({ Int($0) }) {
+        let texts = (0..<batch).map { Array("batch \($0)".utf8) }
+        let length = texts.map(\.count).max() ?? 0
+        try client.sendDatagrams(count: batch, dataLength: length, timeout: .seconds(20)) { index, data in
+            data.initializeMemory(as: UInt8.self, repeating: 0x20)
+            data.copyBytes(from: texts[index])
+        }
+        say("BATCH \(batch)")
+    }
     let unread = Int(option("--unread", in: arguments) ?? "") ?? 0
     for index in 0..<unread {
         _ = try client.send(AlpcMessage(string: "unread \(index)"))

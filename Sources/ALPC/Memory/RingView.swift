@@ -75,6 +75,32 @@ struct RingProducer: @unchecked Sendable {
         return ring.consumerSleeping.pointee.load(ordering: .relaxed) != 0
     }
 
+    /// How many slots, at most `count`, are free to fill from the next one on (see
+    /// ``slot(after:)``). Throws when the peer's head is impossible.
+    mutating func freeSlots(upTo count: Int) throws(NTStatus) -> Int {
+        let wanted = UInt32(clamping: count)
+        if ring.slotCount &- (tail &- cachedHead) < wanted {
+            let head = ring.head.pointee.load(ordering: .acquiring)
+            guard tail &- head <= ring.slotCount else { throw .invalidMessage }
+            cachedHead = head
+        }
+        return Int(min(wanted, ring.slotCount &- (tail &- cachedHead)))
+    }
+
+    /// The free slot `offset` places after the next one to publish.
+    func slot(after offset: Int) -> UnsafeMutableRawPointer {
+        ring.slot(tail &+ UInt32(truncatingIfNeeded: offset))
+    }
+
+    /// Publishes `count` filled slots (from the next one on) with one store. Returns true when
+    /// the consumer asked to be woken.
+    mutating func publish(count: Int) -> Bool {
+        tail &+= UInt32(truncatingIfNeeded: count)
+        ring.tail.pointee.store(tail, ordering: .releasing)
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        return ring.consumerSleeping.pointee.load(ordering: .relaxed) != 0
+    }
+
     /// True when a full ring has room again (refreshes the cached head).
     mutating func hasRoom() -> Bool {
         cachedHead = ring.head.pointee.load(ordering: .acquiring)
@@ -101,6 +127,28 @@ struct RingConsumer: @unchecked Sendable {
             if tail == head { return nil }
         }
         return ring.slot(head)
+    }
+
+    /// The published slot `offset` places after the oldest, or nil when fewer are published.
+    /// Throws when the peer's tail is impossible.
+    mutating func peek(after offset: Int) throws(NTStatus) -> UnsafeMutableRawPointer? {
+        let index = head &+ UInt32(truncatingIfNeeded: offset)
+        if cachedTail &- head <= UInt32(truncatingIfNeeded: offset) {
+            let tail = ring.tail.pointee.load(ordering: .acquiring)
+            guard tail &- head <= ring.slotCount else { throw .invalidMessage }
+            cachedTail = tail
+            if tail &- head <= UInt32(truncatingIfNeeded: offset) { return nil }
+        }
+        return ring.slot(index)
+    }
+
+    /// Releases the `count` oldest slots with one store. Returns true when the producer asked
+    /// to be woken.
+    mutating func release(count: Int) -> Bool {
+        head &+= UInt32(truncatingIfNeeded: count)
+        ring.head.pointee.store(head, ordering: .releasing)
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        return ring.producerSleeping.pointee.load(ordering: .relaxed) != 0
     }
 
     /// True when a slot is published (without reading it).

@@ -260,6 +260,31 @@ public final class AlpcClient: @unchecked Sendable {
         _ = try channel.send(dataLength: dataLength, kind: kind, awaitReply: false, deadline: nil, fill: fill)
     }
 
+    /// Sends `count` datagrams of `dataLength` bytes each, their data written in place by
+    /// `fill(index, data)`, publishing them in groups: every slot free in the request ring is
+    /// filled, then the group is published with one store and at most one wake-up of the
+    /// server, then the next group waits for room. A burst of small datagrams costs a fraction
+    /// of sending them one by one. The datagrams carry no attributes.
+    ///
+    /// - Parameters:
+    ///   - count: how many datagrams to send.
+    ///   - dataLength: each datagram's data length, at most ``maxMessageLength`` less the
+    ///     0x28-byte header.
+    ///   - timeout: how long to wait for room in the ring, all groups together; nil waits
+    ///     without limit.
+    ///   - fill: writes exactly `dataLength` bytes of datagram `index` (0 ..< `count`). When it
+    ///     throws, the datagrams before that one are sent and its error is rethrown.
+    /// - Throws: `.portMessageTooLong`, `.invalidParameter` for a negative count or length,
+    ///   `.timeout` when the server does not make room in time (the datagrams before are sent),
+    ///   `.portDisconnected` when the server is gone, or `fill`'s error.
+    public func sendDatagrams(
+        count: Int, dataLength: Int, timeout: Duration? = nil,
+        fill: (_ index: Int, _ data: UnsafeMutableRawBufferPointer) throws(NTStatus) -> Void
+    ) throws(NTStatus) {
+        try channel.sendDatagrams(
+            count: count, dataLength: dataLength, deadline: AdaptiveWait.deadline(after: timeout), fill: fill)
+    }
+
     /// Lends the next message nobody else waits for (a reply to an asynchronous request, or a
     /// datagram) to `body` in place, and returns its result. The message carries no
     /// attributes; a message that had some loses them (use ``receive(into:timeout:)`` for them).

@@ -176,6 +176,36 @@ public final class AlpcServer: @unchecked Sendable {
         }
     }
 
+    /// Lends several messages to `body` in place, one after the other: the next message (as
+    /// ``receive(timeout:_:)`` waits for it), then as many more, up to `maxCount` in all, as the
+    /// same client has already sent. Their slots are released together, so draining a burst of
+    /// datagrams costs one release and at most one wake-up of the client instead of one each.
+    ///
+    /// Requests among them are answered as any other (``reply(to:dataLength:fill:)``, or
+    /// ``send(_:flags:)`` with their MessageId). As with ``receive(timeout:_:)``, attributes are
+    /// not delivered.
+    ///
+    /// - Parameters:
+    ///   - maxCount: the most messages to lend, at least 1.
+    ///   - timeout: how long to wait for the first message; nil waits until one arrives.
+    ///   - body: reads each message. When it throws, that message is consumed, no more are
+    ///     lent, and its error is rethrown.
+    /// - Returns: how many messages `body` was lent.
+    /// - Throws: `.invalidParameter` for a `maxCount` below 1, `.timeout` when nothing came in
+    ///   time, `.portDisconnected` when the port is closed, or `body`'s error.
+    @discardableResult
+    public func receive(
+        upTo maxCount: Int, timeout: Duration? = nil, _ body: (ReceivedMessage) throws(NTStatus) -> Void
+    ) throws(NTStatus) -> Int {
+        guard maxCount >= 1 else { throw .invalidParameter }
+        let deadline = AdaptiveWait.deadline(after: timeout)
+        var count = 0
+        try AlpcClient.lend(body) { (sink: inout LendingSink) throws(NTStatus) in
+            count = try core.receive(into: &sink, deadline: deadline, batch: maxCount)
+        }
+        return count
+    }
+
     /// Replies to the request `messageId` with `dataLength` bytes of data that `fill` writes in
     /// place, in the client's shared memory (or, when the client's reply ring is full, in the
     /// copy kept until it frees a slot). The reply carries no attributes: use

@@ -177,15 +177,7 @@ final class ClientChannel: @unchecked Sendable {
         do throws(NTStatus) {
             var reserved = try producer.reserve()
             if reserved == nil {
-                try AdaptiveWait.wait(
-                    futexWord: requestRing.headAddress,
-                    sleepingFlag: requestRing.producerSleeping,
-                    ownCpu: replyRing.consumerCpu,
-                    peerCpu: requestRing.consumerCpu,
-                    deadline: deadline,
-                    poll: { () throws(NTStatus) -> Bool in try producer.reserve() != nil },
-                    liveness: checkAlive
-                )
+                try waitForRoomLocked(deadline: deadline)
                 reserved = try producer.reserve()
             }
             guard let reserved else { throw NTStatus.unsuccessful }
@@ -203,6 +195,68 @@ final class ClientChannel: @unchecked Sendable {
         }
         if producer.publish() { doorbell.ring() }
         return cookie
+    }
+
+    /// Waits until the request ring has a free slot or `deadline` passes. Holding the send lock.
+    private func waitForRoomLocked(deadline: UInt64?) throws(NTStatus) {
+        try AdaptiveWait.wait(
+            futexWord: requestRing.headAddress,
+            sleepingFlag: requestRing.producerSleeping,
+            ownCpu: replyRing.consumerCpu,
+            peerCpu: requestRing.consumerCpu,
+            deadline: deadline,
+            poll: { () throws(NTStatus) -> Bool in try producer.reserve() != nil },
+            liveness: checkAlive
+        )
+    }
+
+    /// Sends `count` datagrams of `dataLength` bytes without attributes, `fill` writing the
+    /// data of datagram `index` in its slot, and publishes them together: every slot the ring
+    /// has free is filled, then published with one store and at most one doorbell, then the
+    /// next group waits for room (until `deadline`).
+    /// When `fill` throws, the datagrams before it are published and its error is rethrown.
+    func sendDatagrams(
+        count: Int, dataLength: Int, deadline: UInt64?,
+        fill: (Int, UnsafeMutableRawBufferPointer) throws(NTStatus) -> Void
+    ) throws(NTStatus) {
+        guard count >= 0 else { throw .invalidParameter }
+        try SlotRecord.validateOutgoing(dataLength: dataLength, maxMessageLength: geometry.maxMessageLength)
+        try checkOpen()
+        let clientId = ClientID(process: UInt64(alpc_getpid()), thread: UInt64(alpc_gettid()))
+        sendLock.lock()
+        defer { sendLock.unlock() }
+        var sent = 0
+        while sent < count {
+            var free: Int
+            do throws(NTStatus) {
+                free = try producer.freeSlots(upTo: count - sent)
+                if free == 0 {
+                    try waitForRoomLocked(deadline: deadline)
+                    free = try producer.freeSlots(upTo: count - sent)
+                }
+            } catch {
+                if error == .invalidMessage { markClosed(.portDisconnected) }
+                throw error
+            }
+            var written = 0
+            var failure: NTStatus?
+            while written < free {
+                let index = sent + written
+                do throws(NTStatus) {
+                    try SlotRecord.write(
+                        dataLength: dataLength, kind: ALPC_RECORD_DATAGRAM, cookie: 0, clientId: clientId, messageId: 0,
+                        callbackId: 0, to: producer.slot(after: written)
+                    ) { (data) throws(NTStatus) in try fill(index, data) }
+                } catch {
+                    failure = error
+                    break
+                }
+                written += 1
+            }
+            if written > 0, producer.publish(count: written) { doorbell.ring() }
+            sent += written
+            if let failure { throw failure }
+        }
     }
 
     /// The time left until `deadline` (nil: no limit).

@@ -147,18 +147,22 @@ final class ServerCore: @unchecked Sendable {
         try receive(into: &sink, deadline: deadline)
     }
 
-    /// Receives the next message from any client into `sink`.
-    func receive<Sink: MessageSink>(into sink: inout Sink, deadline: UInt64?) throws(NTStatus) {
+    /// Receives the next message from any client into `sink`; with `batch` above 1, then as
+    /// many more (up to `batch` in all) as the same client's ring already holds, releasing
+    /// their slots together. Returns how many were delivered.
+    @discardableResult
+    func receive<Sink: MessageSink>(into sink: inout Sink, deadline: UInt64?, batch: Int = 1) throws(NTStatus) -> Int {
         try acquireRole(deadline: deadline)
         defer { releaseRole() }
         var emptyRounds = 0
         var spinStart: UInt64 = 0
         while true {
-            if try deliverControlEvent(into: &sink) { return }
-            if try deliverFromHotRing(into: &sink) {
+            if try deliverControlEvent(into: &sink) { return 1 }
+            let delivered = try deliverFromHotRing(into: &sink, batch: batch)
+            if delivered > 0 {
                 // Found while spinning: spinning pays now, so allow the full budget next time.
                 if spinStart != 0 { spinBudget = AdaptiveWait.spinBudgetNanos }
-                return
+                return delivered
             }
             emptyRounds &+= 1
             if hot.isEmpty || emptyRounds & 255 == 0 {
@@ -315,10 +319,24 @@ final class ServerCore: @unchecked Sendable {
         channel.isHot = false
     }
 
-    /// Delivers the oldest record of the next hot ring that has one, round-robin.
-    private func deliverFromHotRing<Sink: MessageSink>(into sink: inout Sink) throws(NTStatus) -> Bool {
+    /// What became of one record offered to a sink.
+    private enum RecordDelivery {
+        /// Delivered: its slot may be released.
+        case delivered
+        /// Delivered, then the sink failed with this error: its slot may be released.
+        case deliveredThenFailed(NTStatus)
+        /// Not loaded (the sink's buffer is too small): the record stays, its slot is kept.
+        case notLoaded(NTStatus)
+        /// It broke the protocol: nothing of it was delivered.
+        case broken
+    }
+
+    /// Delivers the oldest records of the next hot ring that has one, round-robin: the first,
+    /// then up to `batch - 1` more already published on the same ring, whose slots are then
+    /// released together. Returns how many were delivered (0: no ring had a record).
+    private func deliverFromHotRing<Sink: MessageSink>(into sink: inout Sink, batch: Int) throws(NTStatus) -> Int {
         let count = hot.count
-        guard count > 0 else { return false }
+        guard count > 0 else { return 0 }
         for step in 0..<count {
             let channel = hot[(cursor &+ step) % count]
             let slot: UnsafeMutableRawPointer?
@@ -329,56 +347,101 @@ final class ServerCore: @unchecked Sendable {
                 slot = nil
             }
             guard let slot else {
-                if channel.closing != nil { finishClosing(channel) ; return try deliverControlEvent(into: &sink) }
+                if channel.closing != nil {
+                    finishClosing(channel)
+                    return try deliverControlEvent(into: &sink) ? 1 : 0
+                }
                 continue
             }
             cursor = (cursor &+ step &+ 1) % max(count, 1)
-            let record: SlotRecord.Inbound
-            let inbound: InboundAttributes?
-            do {
-                record = try SlotRecord.inspect(
-                    slot, maxRecordLength: channel.geometry.maxRecordLength,
-                    maxMessageLength: channel.geometry.maxMessageLength)
-                var attachment: Attachment?
-                if record.hasAttachment {
-                    attachment = channel.peerResources.firstAttachment(reading: channel.handshake.socket)
-                    guard attachment != nil else { throw NTStatus.invalidMessage }
-                }
-                inbound = try InboundAttributes.decode(
-                    area: record.attributeArea, length: record.attributeLength, attachment: attachment,
-                    peer: channel.peerResources, policy: channel.policy)
-            } catch {
+            var delivered = 0
+            var failure: NTStatus?
+            switch deliverRecord(slot, of: channel, into: &sink) {
+            case .delivered:
+                delivered = 1
+            case .deliveredThenFailed(let error):
+                delivered = 1
+                failure = error
+            case .notLoaded(let error):
+                throw error
+            case .broken:
                 // A client that writes garbage or breaks the protocol is treated as gone: its
                 // messages stop here, and nothing of the broken record is delivered.
                 abandon(channel)
-                return try deliverControlEvent(into: &sink)
+                return try deliverControlEvent(into: &sink) ? 1 : 0
             }
-            try sink.load(from: UnsafeRawPointer(slot + SlotRecord.slotHeaderSize), dataLength: record.dataLength)
-            if record.hasAttachment { channel.peerResources.removeFirstAttachment() }
-            let messageId = stateLock.withLock { () -> UInt32 in
-                let id = allocateMessageIdLocked()
-                if record.kind == ALPC_RECORD_REQUEST || record.kind == ALPC_RECORD_ASYNC_REQUEST {
-                    pendingRequests.insert(PendingRequest(channel: channel, cookie: record.cookie), for: id)
+            // More of the same ring, as long as they come whole; anything else waits for the
+            // next receive, which sees it first.
+            while failure == nil && delivered < batch, let next = try? channel.consumer.peek(after: delivered) {
+                switch deliverRecord(next, of: channel, into: &sink) {
+                case .delivered:
+                    delivered += 1
+                    continue
+                case .deliveredThenFailed(let error):
+                    delivered += 1
+                    failure = error
+                case .notLoaded, .broken:
+                    break
                 }
-                rememberSenderLocked(id, channel)
-                return id
+                break
             }
-            let stamp = DeliveryStamp(
-                type: UInt16(record.kind == ALPC_RECORD_DATAGRAM ? Int32(LPC_DATAGRAM) : ALPC_REQUEST),
-                clientProcess: UInt64(channel.peer.pid), messageId: messageId, callbackId: 0)
-            channel.sequence &+= 1
-            // The slot is released whatever the receiver does with the message.
-            let delivered = Result { () throws(NTStatus) in
-                try sink.deliver(
-                    stamp, attributes: inbound,
-                    context: ContextStamp(portContext: channel.portContext, sequence: channel.sequence),
-                    sender: channel.peer)
-            }
-            if channel.consumer.release() { _ = alpc_futex_wake(channel.requestRing.headAddress, Int32.max) }
-            try delivered.get()
-            return true
+            // The slots are released whatever the receiver did with the messages.
+            if channel.consumer.release(count: delivered) { _ = alpc_futex_wake(channel.requestRing.headAddress, Int32.max) }
+            if let failure { throw failure }
+            return delivered
         }
-        return false
+        return 0
+    }
+
+    /// Checks the record in `slot` of `channel`'s request ring, takes what came with it, and
+    /// delivers it into `sink`, leaving the slot to the caller to release.
+    private func deliverRecord<Sink: MessageSink>(
+        _ slot: UnsafeMutableRawPointer, of channel: ServerChannel, into sink: inout Sink
+    ) -> RecordDelivery {
+        let record: SlotRecord.Inbound
+        let inbound: InboundAttributes?
+        do {
+            record = try SlotRecord.inspect(
+                slot, maxRecordLength: channel.geometry.maxRecordLength,
+                maxMessageLength: channel.geometry.maxMessageLength)
+            var attachment: Attachment?
+            if record.hasAttachment {
+                attachment = channel.peerResources.firstAttachment(reading: channel.handshake.socket)
+                guard attachment != nil else { throw NTStatus.invalidMessage }
+            }
+            inbound = try InboundAttributes.decode(
+                area: record.attributeArea, length: record.attributeLength, attachment: attachment,
+                peer: channel.peerResources, policy: channel.policy)
+        } catch {
+            return .broken
+        }
+        do throws(NTStatus) {
+            try sink.load(from: UnsafeRawPointer(slot + SlotRecord.slotHeaderSize), dataLength: record.dataLength)
+        } catch {
+            return .notLoaded(error)
+        }
+        if record.hasAttachment { channel.peerResources.removeFirstAttachment() }
+        let messageId = stateLock.withLock { () -> UInt32 in
+            let id = allocateMessageIdLocked()
+            if record.kind == ALPC_RECORD_REQUEST || record.kind == ALPC_RECORD_ASYNC_REQUEST {
+                pendingRequests.insert(PendingRequest(channel: channel, cookie: record.cookie), for: id)
+            }
+            rememberSenderLocked(id, channel)
+            return id
+        }
+        let stamp = DeliveryStamp(
+            type: UInt16(record.kind == ALPC_RECORD_DATAGRAM ? Int32(LPC_DATAGRAM) : ALPC_REQUEST),
+            clientProcess: UInt64(channel.peer.pid), messageId: messageId, callbackId: 0)
+        channel.sequence &+= 1
+        do throws(NTStatus) {
+            try sink.deliver(
+                stamp, attributes: inbound,
+                context: ContextStamp(portContext: channel.portContext, sequence: channel.sequence),
+                sender: channel.peer)
+        } catch {
+            return .deliveredThenFailed(error)
+        }
+        return .delivered
     }
 
     /// Ends a connection whose client broke the protocol: nothing more of it is delivered,
