@@ -229,11 +229,12 @@ final class AlpcRoundTrips {
         return max(0, index - warmup)
     }
 
-    /// Sends up to `count` datagrams of `payload` bytes (send with ALPC_MSGFLG_RELEASE_MESSAGE),
-    /// fewer when CLOCK_MONOTONIC passes `deadline`, then asks the peer how many arrived.
-    /// Returns the number sent and the nanoseconds from the first send to the answer; throws
-    /// when the peer counted another number.
-    func datagrams(payload: Int, count: Int, deadline: UInt64) throws(BenchError) -> (sent: Int, elapsed: UInt64) {
+    /// Sends up to `count` datagrams of `payload` bytes (send with ALPC_MSGFLG_RELEASE_MESSAGE,
+    /// or with `grouped` sendDatagrams in groups of up to ``datagramGroup``), fewer when
+    /// CLOCK_MONOTONIC passes `deadline`, then asks the peer how many arrived. Returns the
+    /// number sent and the nanoseconds from the first send to the answer; throws when the peer
+    /// counted another number.
+    func datagrams(payload: Int, count: Int, grouped: Bool, deadline: UInt64) throws(BenchError) -> (sent: Int, elapsed: UInt64) {
         guard let (message, _) = messages[payload] else {
             preconditionFailure("no messages for \(payload) bytes")
         }
@@ -241,7 +242,16 @@ final class AlpcRoundTrips {
         var sent = 0
         let start = BenchClock.now()
         do {
-            while sent < count {
+            if grouped {
+                let pattern = message.data
+                while sent < count {
+                    let group = min(Self.datagramGroup, count - sent)
+                    try client.sendDatagrams(count: group, dataLength: payload) { _, data in data.copyBytes(from: pattern) }
+                    sent &+= group
+                    if sent & 1023 < group && BenchClock.now() > deadline { break }
+                }
+            }
+            while !grouped && sent < count {
                 try client.send(message, flags: .releaseMessage)
                 sent &+= 1
                 if sent & 1023 == 0 && BenchClock.now() > deadline { break }
@@ -257,6 +267,9 @@ final class AlpcRoundTrips {
         }
         return (sent, end &- start)
     }
+
+    /// The most datagrams one sendDatagrams call of the grouped measurement sends.
+    static let datagramGroup = 256
 
     /// Connects anew, sends one request of `payload` bytes and takes its reply, then
     /// disconnects, `warmup` + `samples.count` times; each sample is connect to reply.

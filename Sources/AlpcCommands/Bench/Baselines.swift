@@ -9,7 +9,7 @@ enum Baselines {
         case .pipe: BL_PIPE
         case .futex: BL_FUTEX
         case .spin: BL_SPIN
-        case .alpc, .alpcC, .ring: nil
+        case .alpc, .alpcC, .alpcBatch, .ring: nil
         }
     }
 

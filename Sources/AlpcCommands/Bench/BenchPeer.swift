@@ -54,6 +54,47 @@ extension AlpcCommand {
             }
         }
 
+        /// Accepts the connection request `messageId` whose data was `data`: connection messages
+        /// of at most the length it asks for ("max=N"), otherwise 0x1000; no reply data.
+        private func accept(messageId: UInt32, data: [UInt8], on server: AlpcServer) throws(NTStatus) {
+            var attributes = PortAttributes.accept
+            attributes.maxMessageLength = PeerProtocol.requestedMaxMessageLength(data) ?? PortAttributes.accept.maxMessageLength
+            let answer = AlpcMessage()
+            answer.port.messageId = messageId
+            do {
+                try server.acceptConnection(answer, attributes: attributes)
+            } catch .portDisconnected {
+                // The client gave up meanwhile.
+            }
+        }
+
+        /// Lends the datagrams a client sent after the one just received, up to 256 at a time,
+        /// without waiting. A request among them is answered in place: "done?" with the count
+        /// (which restarts it), any other with its own data; a connection request is accepted
+        /// as the main loop accepts it.
+        private func drainBurst(_ server: AlpcServer, counting datagrams: inout UInt64) throws(NTStatus) {
+            var count = datagrams
+            do {
+                try server.receive(upTo: 256, timeout: .zero) { (message) throws(NTStatus) in
+                    switch message.messageType.kind {
+                    case .datagram:
+                        count &+= 1
+                    case .request:
+                        let answer = message.data.elementsEqual(PeerProtocol.doneQuery)
+                            ? Array(String(count).utf8) : Array(message.data)
+                        if message.data.elementsEqual(PeerProtocol.doneQuery) { count = 0 }
+                        try server.reply(to: message.messageId, dataLength: answer.count) { $0.copyBytes(from: answer) }
+                    case .connectionRequest:
+                        try accept(messageId: message.messageId, data: Array(message.data), on: server)
+                    default:
+                        break
+                    }
+                }
+            } catch .timeout {
+            }
+            datagrams = count
+        }
+
         /// The receive loop. `stop` runs whenever 100 ms pass without a message.
         private func serve(_ server: AlpcServer, stopWhen stop: () -> Bool) throws(NTStatus) {
             let message = AlpcMessage(size: AlpcLimits.maxAllowedMessageLength)
@@ -80,16 +121,10 @@ extension AlpcCommand {
                     }
                 case .datagram:
                     datagrams &+= 1
+                    // A burst: drain what the same client already sent, releasing it together.
+                    try drainBurst(server, counting: &datagrams)
                 case .connectionRequest:
-                    var attributes = PortAttributes.accept
-                    attributes.maxMessageLength = PeerProtocol.requestedMaxMessageLength(message.data)
-                        ?? PortAttributes.accept.maxMessageLength
-                    try message.setDataLength(0)
-                    do {
-                        try server.acceptConnection(message, attributes: attributes)
-                    } catch .portDisconnected {
-                        // The client gave up meanwhile.
-                    }
+                    try accept(messageId: message.messageId, data: message.data, on: server)
                 default:
                     // LPC_PORT_CLOSED, LPC_CLIENT_DIED.
                     if PeerStop.requested { return }

@@ -66,6 +66,7 @@ final class BenchRun {
             }
         }
         add(.alpc, .datagram, plan.datagramPayload, iterations: 20_000)
+        add(.alpcBatch, .datagram, plan.datagramPayload, iterations: 20_000)
         add(.ring, .datagram, plan.datagramPayload, iterations: 20_000)
         add(.alpc, .connect, plan.connectPayload, iterations: plan.connectsPerRound)
     }
@@ -152,10 +153,11 @@ final class BenchRun {
             timed = buffer.reduce(0, &+)
             perOperation = Double(timed) / Double(iterations) + Double(sleepCostNanos)
             if record { cell.result.record(samples: buffer) }
-        case (.alpc, .datagram):
+        case (.alpc, .datagram), (.alpcBatch, .datagram):
+            let grouped = key.transport == .alpcBatch
             let (sent, elapsed) = try BenchSignals.withWatchdog(seconds: watchdogSeconds, what: "alpc datagrams") { () throws(BenchError) in
-                _ = try alpc.datagrams(payload: key.payload, count: warmup * 10, deadline: batchDeadline(wallStart))
-                return try alpc.datagrams(payload: key.payload, count: iterations, deadline: batchDeadline(wallStart))
+                _ = try alpc.datagrams(payload: key.payload, count: warmup * 10, grouped: grouped, deadline: batchDeadline(wallStart))
+                return try alpc.datagrams(payload: key.payload, count: iterations, grouped: grouped, deadline: batchDeadline(wallStart))
             }
             timed = elapsed
             perOperation = Double(timed) / Double(max(sent, 1))

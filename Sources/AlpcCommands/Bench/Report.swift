@@ -60,14 +60,16 @@ struct BenchReport {
         }
         lines.append("")
 
-        lines.append("One-way datagrams of \(ByteCount(datagramPayload)) (alpc: first send to the peer's count; ring: C SPSC ring)")
-        rows = [["transport", "messages/s", "per message p50", "p99", "messages", "batches", "alpc/ring rate"]]
-        let alpcDatagrams = result(.alpc, .datagram, datagramPayload)
-        for transport in [BenchTransport.alpc, .ring] {
+        lines.append(
+            "One-way datagrams of \(ByteCount(datagramPayload)) (alpc: first send to the peer's count; "
+                + "alpc-batch: sent in groups, drained in batches; ring: C SPSC ring)")
+        rows = [["transport", "messages/s", "per message p50", "p99", "messages", "batches", "/ring rate"]]
+        let ring = result(.ring, .datagram, datagramPayload)
+        for transport in [BenchTransport.alpc, .alpcBatch, .ring] {
             guard let cell = result(transport, .datagram, datagramPayload) else { continue }
             var relative = ""
-            if transport == .ring, let alpcDatagrams, cell.operationsPerSecond > 0 {
-                relative = fixed(alpcDatagrams.operationsPerSecond / cell.operationsPerSecond, 2) + "x"
+            if transport != .ring, let ring, ring.operationsPerSecond > 0 {
+                relative = fixed(cell.operationsPerSecond / ring.operationsPerSecond, 2) + "x"
             }
             rows.append([
                 transport.rawValue, Rate.text(cell.operationsPerSecond), Nanos.text(cell.p50), Nanos.text(cell.p99),

@@ -5,6 +5,8 @@ enum BenchTransport: String, CaseIterable, Sendable {
     case alpc
     /// ALPC from C: NtAlpcSendWaitReceivePort through the C API, against the same peer.
     case alpcC = "alpc-c"
+    /// ALPC datagrams sent in groups (sendDatagrams) and drained in batches (receive(upTo:)).
+    case alpcBatch = "alpc-batch"
     case udsSeqpacket = "uds-seqpacket"
     case pipe
     case futex
