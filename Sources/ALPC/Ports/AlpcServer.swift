@@ -118,7 +118,7 @@ public final class AlpcServer: @unchecked Sendable {
         let dataLength = try SlotRecord.validateOutgoing(request, maxMessageLength: Int(ALPC_MAX_ALLOWED_MESSAGE_LENGTH))
         let reply = [UInt8](UnsafeRawBufferPointer(start: request.port.start, count: SlotRecord.headerSize + dataLength))
         let limit = min(core.maxMessageLength, max(MemoryLayout<PORT_MESSAGE>.size, attributes.maxMessageLength))
-        let channel = try core.accept(
+        let channel = try core.controlPlane.accept(
             messageId: request.port.messageId, reply: reply, maxMessageLength: limit, portContext: portContext,
             connectionFlags: attributes.flags, dupObjectTypes: self.attributes.dupObjectTypes)
         return ServerConnection(core: core, channel: channel)
@@ -128,7 +128,7 @@ public final class AlpcServer: @unchecked Sendable {
     /// `STATUS_PORT_CONNECTION_REFUSED` by default, or `.accessDenied`,
     /// `.insufficientResources` or `.quotaExceeded` (any other status reads as the default).
     public func refuseConnection(_ request: AlpcMessage, status: NTStatus = .portConnectionRefused) throws(NTStatus) {
-        try core.refuse(messageId: request.port.messageId, status: status)
+        try core.controlPlane.refuse(messageId: request.port.messageId, status: status)
     }
 
     /// Sends `message` as the reply to the request whose MessageId it carries (send).

@@ -13,13 +13,12 @@ internal import Glibc
 /// its doorbell. Idle connections cost nothing per message: only hot rings are polled.
 final class ServerCore: @unchecked Sendable {
     let name: PortName
-    let events: EventPoll
     let maxMessageLength: Int
-    let access: AccessPolicy
-    /// What the port's clients may make this process hold, shared by every connection.
-    let quota: PortQuota
+    /// MessageIds, pending requests and connection requests, recent senders.
+    let ledger = ServerLedger()
+    /// The listener, the handshakes, the connections' beginning and end.
+    let controlPlane: ServerControlPlane
     let processId = getpid()
-    let userId = getuid()
 
     // The receive role.
     private let roleLock = ConditionLock()
@@ -34,48 +33,9 @@ final class ServerCore: @unchecked Sendable {
     // Owned by the holder of the receive role.
     @exclusivity(unchecked) private var hot: [ServerChannel] = []
     @exclusivity(unchecked) private var cursor = 0
-    @exclusivity(unchecked) private var controlQueue: [ControlEvent] = []
+    @exclusivity(unchecked) private var controlQueue: [ServerControlEvent] = []
     private var eventBuffer = EventPoll.Buffer(capacity: 64)
 
-    // Shared under stateLock.
-    private let stateLock = ConditionLock()
-    private var channels: [Int: ServerChannel] = [:]
-    @exclusivity(unchecked) private var pendingRequests = PendingRequests()
-    private var pendingConnections: [UInt32: Handshake] = [:]
-    @exclusivity(unchecked) private var nextMessageId: UInt32 = 0
-    private var nextId = 1
-    private var isClosed = false
-    /// Accepted sockets whose connection is not yet accepted or refused, by id.
-    private var handshakes: [Int: Handshake] = [:]
-    /// The listening socket, which holds the port's name until the port closes.
-    private var listener: ControlListener?
-    /// The kernel credentials of the senders of the most recent messages, by MessageId.
-    /// Direct-mapped by MessageId: MessageIds are consecutive, so the last
-    /// `rememberedSenders` messages occupy distinct entries, with no hashing per message.
-    @exclusivity(unchecked) private var senders = [RememberedSender](
-        repeating: RememberedSender(messageId: 0, peer: PeerCredentials(pid: 0, uid: 0, gid: 0), allowsImpersonation: false),
-        count: ServerCore.rememberedSenders)
-
-    /// The sender of one recent message.
-    private struct RememberedSender {
-        var messageId: UInt32
-        var peer: PeerCredentials
-        var allowsImpersonation: Bool
-    }
-    /// How many recent messages ``senderCredentials(messageId:)`` remembers.
-    static let rememberedSenders = 4096
-
-    /// Something the control plane tells the application through receive.
-    enum ControlEvent {
-        case connectionRequest(messageId: UInt32, handshake: Handshake)
-        case closed(ServerChannel, ServerChannel.Closing, messageId: UInt32)
-    }
-
-    private enum TokenKind: UInt64 {
-        case listener = 0, handshake, control, doorbell, readiness
-    }
-
-    private static func token(_ kind: TokenKind, _ id: Int) -> UInt64 { UInt64(id) << 3 | kind.rawValue }
 
     /// For a waitable port: signalled while the receive role is free and a message waits that
     /// no doorbell announces (already read from the control plane, or in a ring being
@@ -84,60 +44,27 @@ final class ServerCore: @unchecked Sendable {
     /// Whether `readiness` is signalled; owned by the holder of the receive role.
     @exclusivity(unchecked) private var readinessSignalled = false
 
-    /// A descriptor kept open on /dev/null (or -1): when the process is out of descriptors,
-    /// closing it lets the listener accept one pending connection and refuse it with
-    /// STATUS_INSUFFICIENT_RESOURCES. Owned by the holder of the receive role.
-    @exclusivity(unchecked) private var spareDescriptor: Int32 = -1
-    /// When the listener, taken out of the epoll set because connections could be neither
-    /// accepted nor refused, goes back in (CLOCK_MONOTONIC ns; 0: it is in). A pending
-    /// connection keeps the listener readable, so leaving it in would be a busy loop.
-    @exclusivity(unchecked) private var listenerPausedUntil: UInt64 = 0
-    /// How long the listener pauses when out of descriptors.
-    private static let listenerPauseNanos: UInt64 = 50_000_000
-
-    /// How long an accepted socket may take to send its CONNECT packet (an honest client sends
-    /// it right after connecting); a socket that takes longer is closed.
-    @exclusivity(unchecked) var handshakeDeadlineNanos: UInt64 = 5_000_000_000
-    /// The most accepted sockets whose CONNECT packet has not come yet; beyond, new ones are
-    /// refused with STATUS_QUOTA_EXCEEDED.
-    @exclusivity(unchecked) var maxHandshakesAwaitingConnect = 256
-    /// When handshakes past their deadline are next looked for (CLOCK_MONOTONIC ns); owned by
-    /// the holder of the receive role.
-    @exclusivity(unchecked) private var nextHandshakeSweep: UInt64 = 0
-
     init(
         name: PortName, maxMessageLength: Int, access: AccessPolicy, quota: PortQuota, waitable: Bool = false
     ) throws(NTStatus) {
         self.name = name
         self.maxMessageLength = maxMessageLength
-        self.access = access
-        self.quota = quota
-        let listener = try ControlListener.listen(on: name)
-        self.events = try EventPoll()
-        try events.add(listener.fd, token: Self.token(.listener, 0))
-        spareDescriptor = Self.openSpareDescriptor()
+        self.controlPlane = try ServerControlPlane(name: name, ledger: ledger, access: access, quota: quota)
         if waitable {
             let readiness = try Doorbell()
-            try events.add(readiness.fd, token: Self.token(.readiness, 0))
+            try controlPlane.events.add(readiness.fd, token: ServerEventToken.make(.readiness, 0))
             self.readiness = consume readiness
         } else {
             self.readiness = nil
         }
-        self.listener = consume listener
     }
 
     deinit {
         close()
-        if spareDescriptor >= 0 { _ = system_close(spareDescriptor) }
-    }
-
-    /// A descriptor on /dev/null to keep in reserve, or -1.
-    private static func openSpareDescriptor() -> Int32 {
-        max(-1, open("/dev/null", O_RDONLY | O_CLOEXEC))
     }
 
     /// The number of accepted, open connections.
-    var connectionCount: Int { stateLock.withLock { channels.count } }
+    var connectionCount: Int { controlPlane.connectionCount }
 
     // MARK: Receiving
 
@@ -194,7 +121,7 @@ final class ServerCore: @unchecked Sendable {
 
     /// The descriptor that is readable while a message may be queued: the epoll descriptor of
     /// a waitable port, nil for another.
-    var pollDescriptor: Int32? { readiness == nil ? nil : events.fd }
+    var pollDescriptor: Int32? { readiness == nil ? nil : controlPlane.events.fd }
 
     /// Waits until a message can be received, without receiving it. True when one can, false
     /// when the deadline passed first.
@@ -223,7 +150,7 @@ final class ServerCore: @unchecked Sendable {
             guard now < deadline else { throw .timeout }
             timeout = min(timeout, Int64(deadline &- now))
         }
-        if stateLock.withLock({ isClosed }) { throw .portDisconnected }
+        if controlPlane.closed { throw .portDisconnected }
         _ = try pollEvents(timeoutNanos: timeout)
     }
 
@@ -421,14 +348,7 @@ final class ServerCore: @unchecked Sendable {
             return .notLoaded(error)
         }
         if record.hasAttachment { channel.peerResources.removeFirstAttachment() }
-        let messageId = stateLock.withLock { () -> UInt32 in
-            let id = allocateMessageIdLocked()
-            if record.kind == ALPC_RECORD_REQUEST || record.kind == ALPC_RECORD_ASYNC_REQUEST {
-                pendingRequests.insert(PendingRequest(channel: channel, cookie: record.cookie), for: id)
-            }
-            rememberSenderLocked(id, channel)
-            return id
-        }
+        let messageId = ledger.recordDelivery(kind: record.kind, cookie: record.cookie, from: channel)
         let stamp = DeliveryStamp(
             type: UInt16(record.kind == ALPC_RECORD_DATAGRAM ? Int32(LPC_DATAGRAM) : ALPC_REQUEST),
             clientProcess: UInt64(channel.peer.pid), messageId: messageId, callbackId: 0)
@@ -452,31 +372,10 @@ final class ServerCore: @unchecked Sendable {
         finishClosing(channel)
     }
 
-    /// Remembers who sent message `id` on `channel`, forgetting the oldest beyond
-    /// ``rememberedSenders``.
-    private func rememberSenderLocked(_ id: UInt32, _ channel: ServerChannel) {
-        senders[Int(id) & (Self.rememberedSenders - 1)] = RememberedSender(
-            messageId: id, peer: channel.peer, allowsImpersonation: channel.allowsImpersonation)
-    }
-
-    /// The kernel credentials of the process that sent message `messageId` (a pending
-    /// connection request, or one of the last ``rememberedSenders`` messages received), and
-    /// whether its QoS lets the server impersonate it.
+    /// The kernel credentials of the process that sent message `messageId`, and whether its
+    /// QoS lets the server impersonate it (see ``ServerLedger/sender(of:)``).
     func sender(of messageId: UInt32) throws(NTStatus) -> (peer: PeerCredentials, allowsImpersonation: Bool) {
-        try stateLock.withLock { () throws(NTStatus) -> (peer: PeerCredentials, allowsImpersonation: Bool) in
-            let remembered = senders[Int(messageId) & (Self.rememberedSenders - 1)]
-            if messageId != 0 && remembered.messageId == messageId {
-                return (remembered.peer, remembered.allowsImpersonation)
-            }
-            if let handshake = pendingConnections[messageId] { return (handshake.peer, handshake.allowsImpersonation) }
-            throw .invalidMessage
-        }
-    }
-
-    private func allocateMessageIdLocked() -> UInt32 {
-        nextMessageId &+= 1
-        if nextMessageId == 0 { nextMessageId = 1 }
-        return nextMessageId
+        try ledger.sender(of: messageId)
     }
 
     /// Delivers the oldest control event (connection request, closed connection).
@@ -515,38 +414,37 @@ final class ServerCore: @unchecked Sendable {
         return true
     }
 
-    // MARK: Control plane
+    // MARK: Events and the end of connections
 
     /// Waits up to `timeoutNanos` for control-plane events and handles them. True when one may
     /// have produced something to deliver.
     private func pollEvents(timeoutNanos: Int64) throws(NTStatus) -> Bool {
-        if listenerPausedUntil != 0 { resumeListenerIfDue() }
-        // About to sleep: a cheap moment to close handshakes that never sent their CONNECT.
-        if timeoutNanos > 0 { sweepHandshakesIfDue() }
-        let count = try events.wait(into: &eventBuffer, timeout: timeoutNanos == 0 ? .zero : .nanoseconds(timeoutNanos))
+        controlPlane.prepareToPoll(timeoutNanos: timeoutNanos)
+        let count = try controlPlane.events.wait(into: &eventBuffer, timeout: timeoutNanos == 0 ? .zero : .nanoseconds(timeoutNanos))
         var progress = false
         for index in 0..<count {
             let event = eventBuffer[index]
-            let id = Int(event.token >> 3)
-            switch TokenKind(rawValue: event.token & 7)! {
+            let (kind, id) = ServerEventToken.decode(event.token)
+            switch kind {
             case .readiness:
                 // Signalled only while nobody receives; the receiver clears it.
                 break
             case .listener:
-                acceptPendingSockets()
+                controlPlane.acceptPendingSockets()
             case .handshake:
-                if let handshake = stateLock.withLock({ handshakes[id] }) {
-                    progress = handleHandshake(handshake, event) || progress
+                if let request = controlPlane.handleHandshake(id: id, event) {
+                    controlQueue.append(request)
+                    progress = true
                 }
             case .control:
-                if let channel = stateLock.withLock({ channels[id] }) {
+                if let channel = controlPlane.channel(id) {
                     handleControl(channel, event)
                     progress = true
                 }
             case .doorbell:
                 // Doorbells are edge-triggered: each ring is one event, and the counter need not
                 // be drained (it cannot overflow in practice: 2^64 - 2 rings).
-                if let channel = stateLock.withLock({ channels[id] }) {
+                if let channel = controlPlane.channel(id) {
                     channel.flushOverflow()
                     if channel.closing == nil { markHot(channel) }
                     progress = true
@@ -554,162 +452,6 @@ final class ServerCore: @unchecked Sendable {
             }
         }
         return progress
-    }
-
-    private func acceptPendingSockets() {
-        while true {
-            let socket: ControlSocket?
-            do {
-                socket = try acceptFromListener()
-            } catch {
-                // Out of descriptors (EMFILE, ENFILE, ENOMEM...): refuse what is pending, with
-                // the spare descriptor's help, or pause the listener; never spin on it.
-                if error == .insufficientResources || error == .noMemory, refuseForLackOfResources() { continue }
-                pauseListener()
-                return
-            }
-            guard let socket else { return }
-            guard let credentials = try? socket.peerCredentials() else { continue }
-            let peer = PeerCredentials(pid: credentials.pid, uid: credentials.uid, gid: credentials.gid)
-            let id = stateLock.withLock { () -> Int in
-                defer { nextId += 1 }
-                return nextId
-            }
-            let handshake = Handshake(id: id, socket: socket, peer: peer)
-            var awaiting = awaitingConnectCount()
-            if awaiting >= maxHandshakesAwaitingConnect {
-                // Sockets that connected and went (a connect storm) may fill the count before
-                // their hang-up is read: forget them first, so that the honest client behind
-                // them is not refused.
-                dropGoneHandshakes()
-                awaiting = awaitingConnectCount()
-            }
-            guard awaiting < maxHandshakesAwaitingConnect else {
-                try? handshake.socket.send(.refuse(status: .quotaExceeded, message: []), timeout: .zero)
-                continue
-            }
-            do {
-                try events.add(handshake.socket.fd, token: Self.token(.handshake, id))
-                stateLock.withLock { handshakes[id] = handshake }
-            } catch {
-                continue
-            }
-        }
-    }
-
-    /// Reads a client's CONNECT packet, refuses it at once when the peer may not connect, and
-    /// otherwise queues the connection request for the application.
-    private func handleHandshake(_ handshake: Handshake, _ event: EventPoll.Event) -> Bool {
-        if handshake.request == nil && event.isReadable {
-            let packet = try? handshake.socket.receivePacket(timeout: .zero).packet
-            guard case .connect(let request)? = packet else {
-                dropHandshake(handshake)
-                return false
-            }
-            guard access.allows(uid: handshake.peer.uid, serverUid: userId) else {
-                refuse(handshake, status: .accessDenied)
-                return false
-            }
-            handshake.request = request
-            let messageId = stateLock.withLock { () -> UInt32 in
-                let id = allocateMessageIdLocked()
-                pendingConnections[id] = handshake
-                return id
-            }
-            controlQueue.append(.connectionRequest(messageId: messageId, handshake: handshake))
-            return true
-        }
-        if event.isHangUp {
-            // The client gave up before an answer.
-            handshake.abandoned = true
-            dropHandshake(handshake)
-        }
-        return false
-    }
-
-    private func dropHandshake(_ handshake: Handshake) {
-        stateLock.withLock {
-            // Once accepted or refused, the socket is no longer the handshake's to unregister.
-            guard handshakes.removeValue(forKey: handshake.id) != nil else { return }
-            try? events.remove(handshake.socket.fd)
-        }
-    }
-
-    /// The number of accepted sockets whose CONNECT packet has not come.
-    private func awaitingConnectCount() -> Int {
-        stateLock.withLock { handshakes.values.count { $0.request == nil } }
-    }
-
-    /// Forgets the accepted sockets, not yet connected, whose client has already gone.
-    private func dropGoneHandshakes() {
-        let waiting = stateLock.withLock { handshakes.values.filter { $0.request == nil } }
-        for handshake in waiting where handshake.socket.isPeerGone() {
-            handshake.abandoned = true
-            dropHandshake(handshake)
-        }
-    }
-
-    /// Closes the accepted sockets whose CONNECT packet is past its deadline; runs at most once
-    /// a second.
-    private func sweepHandshakesIfDue() {
-        let now = alpc_now_ns()
-        guard now >= nextHandshakeSweep else { return }
-        nextHandshakeSweep = now &+ min(1_000_000_000, handshakeDeadlineNanos)
-        let late = stateLock.withLock {
-            handshakes.values.filter { $0.request == nil && now &- $0.acceptedAt > handshakeDeadlineNanos }
-        }
-        for handshake in late { dropHandshake(handshake) }
-    }
-
-    /// Accepts one pending connection with the spare descriptor freed, and refuses it with
-    /// STATUS_INSUFFICIENT_RESOURCES. False when that was not possible.
-    private func refuseForLackOfResources() -> Bool {
-        guard spareDescriptor >= 0 else { return false }
-        _ = system_close(spareDescriptor)
-        spareDescriptor = -1
-        defer { spareDescriptor = Self.openSpareDescriptor() }
-        guard let socket = try? acceptFromListener() else { return false }
-        try? socket.send(.refuse(status: .insufficientResources, message: []), timeout: .zero)
-        socket.close()
-        return true
-    }
-
-    /// Takes the listener out of the epoll set for ``listenerPauseNanos``.
-    private func pauseListener() {
-        guard let fd = listenerDescriptor(), (try? events.remove(fd)) != nil else { return }
-        listenerPausedUntil = max(1, alpc_now_ns() &+ Self.listenerPauseNanos)
-    }
-
-    /// Puts the paused listener back in the epoll set once its pause is over.
-    private func resumeListenerIfDue() {
-        guard alpc_now_ns() >= listenerPausedUntil else { return }
-        listenerPausedUntil = 0
-        if let fd = listenerDescriptor() { try? events.add(fd, token: Self.token(.listener, 0)) }
-    }
-
-    /// The listener's descriptor, or nil once the port is closed.
-    private func listenerDescriptor() -> Int32? {
-        stateLock.lock()
-        defer { stateLock.unlock() }
-        switch listener {
-        case .some(let open): return open.fd
-        case .none: return nil
-        }
-    }
-
-    /// The next pending connection of the listener, or nil when none is pending or the port is closed.
-    private func acceptFromListener() throws(NTStatus) -> ControlSocket? {
-        stateLock.lock()
-        defer { stateLock.unlock() }
-        switch listener {
-        case .some(let open): return try open.accept()
-        case .none: return nil
-        }
-    }
-
-    private func refuse(_ handshake: Handshake, status: NTStatus) {
-        try? handshake.socket.send(.refuse(status: status, message: []))
-        dropHandshake(handshake)
     }
 
     /// Handles a connection's control socket: sections and attachments for records to come,
@@ -748,113 +490,26 @@ final class ServerCore: @unchecked Sendable {
         // A client that said goodbye and then exits is closed, not dead.
         let flags = channel.segment.closedFlags.pointee.load(ordering: .acquiring)
         channel.closing = (flags & ALPC_SEGMENT_CLIENT_CLOSED != 0) ? .closed : reason
-        try? events.remove(channel.handshake.socket.fd)
-        try? events.remove(channel.doorbell.fd)
+        try? controlPlane.events.remove(channel.handshake.socket.fd)
+        try? controlPlane.events.remove(channel.doorbell.fd)
         markHot(channel)
     }
 
     /// Ends a drained closing connection: queues LPC_PORT_CLOSED or LPC_CLIENT_DIED, forgets it.
     private func finishClosing(_ channel: ServerChannel) {
         removeHot(channel)
-        let messageId = stateLock.withLock { () -> UInt32 in
-            channels[channel.id] = nil
-            pendingRequests.removeAll(of: channel)
-            return allocateMessageIdLocked()
-        }
+        controlPlane.remove(channel)
+        let messageId = ledger.newMessageId()
         channel.closeFromServer()
         controlQueue.append(.closed(channel, channel.closing ?? .died, messageId: messageId))
     }
 
     // MARK: Answering
 
-    /// Accepts the connection request `messageId`, sending `reply` (header and data) back.
-    ///
-    /// `connectionFlags` are the ALPC_PORFLG_* flags of the accepted connection and
-    /// `dupObjectTypes` the object types the server receives as handles.
-    func accept(
-        messageId: UInt32, reply: [UInt8], maxMessageLength: Int, portContext: UInt64,
-        connectionFlags: UInt32 = ALPC_PORFLG_ALLOW_DUP_OBJECT, dupObjectTypes: UInt32 = 0xFFFF_FFFF
-    ) throws(NTStatus) -> ServerChannel {
-        guard let handshake = takePendingConnection(messageId) else { throw .invalidMessage }
-        if handshake.abandoned || handshake.socket.isPeerGone() {
-            throw .portDisconnected
-        }
-        let geometry = SegmentGeometry(maxMessageLength: maxMessageLength)
-        // Out of descriptors or memory: the client is refused with a refusal status rather
-        // than left to find its socket closed.
-        let refuseFor: (NTStatus) -> Void = { [self] error in
-            refuse(handshake, status: NTStatus(refusal: error == .noMemory ? .insufficientResources : error))
-        }
-        let segment: ConnectionSegment
-        do throws(NTStatus) {
-            segment = try ConnectionSegment.create(geometry: geometry, serverPid: processId)
-        } catch {
-            refuseFor(error)
-            throw error
-        }
-        let doorbell: Doorbell
-        do throws(NTStatus) {
-            doorbell = try Doorbell()
-        } catch {
-            refuseFor(error)
-            throw error
-        }
-        // Until the server polls this ring, the client rings the doorbell after each message.
-        // Set before the client can see the segment: its first request may follow at once.
-        segment.ring(.toServer).consumerSleeping.pointee.store(1, ordering: .sequentiallyConsistent)
-        do throws(NTStatus) {
-            try handshake.socket.send(
-                .accept(serverPid: processId, message: reply, connectionFlags: connectionFlags, dupObjectTypes: dupObjectTypes),
-                fds: [segment.fileDescriptor, doorbell.fd])
-        } catch {
-            // Descriptors in flight count against this process's limit (ETOOMANYREFS): the
-            // socket still works, so the client can still be told.
-            refuseFor(error)
-            throw error
-        }
-        let policy = HandlePolicy(
-            connectionFlags: connectionFlags,
-            sendTypes: handshake.request?.attributes.DupObjectTypes ?? 0,
-            receiveTypes: dupObjectTypes)
-        let channel = ServerChannel(
-            id: handshake.id, handshake: handshake, segment: segment, doorbell: doorbell, portContext: portContext,
-            policy: policy, quota: quota)
-        stateLock.withLock { channels[channel.id] = channel }
-        // The handshake's epoll registration becomes the channel's.
-        try? events.remove(handshake.socket.fd)
-        do {
-            try events.add(handshake.socket.fd, token: Self.token(.control, channel.id))
-            try events.add(channel.doorbell.fd, token: Self.token(.doorbell, channel.id), events: [.readable, .edgeTriggered])
-        } catch {
-            channel.closeFromServer()
-            stateLock.withLock { channels[channel.id] = nil }
-            throw error
-        }
-        return channel
-    }
-
-    /// Refuses the connection request `messageId`.
-    func refuse(messageId: UInt32, status: NTStatus = .portConnectionRefused) throws(NTStatus) {
-        guard let handshake = takePendingConnection(messageId) else { throw .invalidMessage }
-        try? events.remove(handshake.socket.fd)
-        try handshake.socket.send(.refuse(status: NTStatus(refusal: status), message: []))
-        handshake.abandoned = true
-    }
-
-    /// Removes the connection request `messageId` from those waiting for an answer, and its
-    /// handshake from those the receiving thread watches.
-    private func takePendingConnection(_ messageId: UInt32) -> Handshake? {
-        stateLock.withLock {
-            guard let handshake = pendingConnections.removeValue(forKey: messageId) else { return nil }
-            handshakes[handshake.id] = nil
-            return handshake
-        }
-    }
-
     /// Sends `message` as the reply to the pending request it names by MessageId.
     func reply(_ message: AlpcMessage) throws(NTStatus) {
         let messageId = message.port.messageId
-        let pending = try takePendingRequest(messageId)
+        let pending = try ledger.takeRequest(messageId)
         let channel = pending.channel
         let dataLength: Int
         let attributes: OutgoingAttributes?
@@ -864,7 +519,7 @@ final class ServerCore: @unchecked Sendable {
                 ? OutgoingAttributes.prepare(message, policy: channel.policy) : nil
         } catch {
             // The request stays answerable.
-            restorePendingRequest(messageId, pending)
+            ledger.restoreRequest(pending, messageId: messageId)
             throw error
         }
         let clientId = replyClientId()
@@ -878,7 +533,7 @@ final class ServerCore: @unchecked Sendable {
                 }
             } catch {
                 // Over quota, nothing was sent: the request stays answerable.
-                if error == .quotaExceeded { restorePendingRequest(messageId, pending) }
+                if error == .quotaExceeded { ledger.restoreRequest(pending, messageId: messageId) }
                 throw error
             }
             return
@@ -910,7 +565,7 @@ final class ServerCore: @unchecked Sendable {
                 channel.closeFromServer()
             }
             // Over quota, nothing was sent: the request stays answerable.
-            if error == .quotaExceeded && !controlSent { restorePendingRequest(messageId, pending) }
+            if error == .quotaExceeded && !controlSent { ledger.restoreRequest(pending, messageId: messageId) }
             throw error
         }
         attributes.finish()
@@ -923,7 +578,7 @@ final class ServerCore: @unchecked Sendable {
     func reply(
         to messageId: UInt32, dataLength: Int, fill: (UnsafeMutableRawBufferPointer) throws(NTStatus) -> Void
     ) throws(NTStatus) {
-        let pending = try takePendingRequest(messageId)
+        let pending = try ledger.takeRequest(messageId)
         let channel = pending.channel
         var keepPending = true
         do {
@@ -942,26 +597,9 @@ final class ServerCore: @unchecked Sendable {
         } catch {
             // As for the copying reply: a refused length, a failed fill or a reply over quota
             // leaves the request answerable.
-            if keepPending || error == .quotaExceeded { restorePendingRequest(messageId, pending) }
+            if keepPending || error == .quotaExceeded { ledger.restoreRequest(pending, messageId: messageId) }
             throw error
         }
-    }
-
-    /// Removes the request `messageId` from those waiting for a reply.
-    ///
-    /// - Throws: `.invalidParameter` for MessageId 0, `.invalidMessage` when no request with
-    ///   that MessageId waits (unknown, or already answered).
-    private func takePendingRequest(_ messageId: UInt32) throws(NTStatus) -> PendingRequest {
-        guard messageId != 0 else { throw .invalidParameter }
-        guard let pending = stateLock.withLock({ pendingRequests.remove(messageId) }) else {
-            throw .invalidMessage
-        }
-        return pending
-    }
-
-    /// Makes the request `messageId` answerable again after a reply that sent nothing.
-    private func restorePendingRequest(_ messageId: UInt32, _ pending: PendingRequest) {
-        stateLock.withLock { pendingRequests.insert(pending, for: messageId) }
     }
 
     /// The ClientId a reply carries: this process and the replying thread.
@@ -974,68 +612,21 @@ final class ServerCore: @unchecked Sendable {
 
     /// Closes the port: every connection is told, nothing more is received.
     func close() {
-        stateLock.lock()
-        let wasClosed = isClosed
-        isClosed = true
-        let all = wasClosed ? [] : Array(channels.values)
-        if !wasClosed {
-            channels.removeAll()
-            pendingRequests.removeAll()
-            pendingConnections.removeAll()
-        }
-        // Closing the listener frees the name: connecting to it fails as for any unknown name.
-        let closingListener = listener.take()
-        let waiting = Array(handshakes.values)
-        stateLock.unlock()
-        closingListener?.close()
-        for channel in all { channel.closeFromServer() }
-        for handshake in waiting { handshake.socket.shutdown() }
+        _ = controlPlane.close()
         roleLock.withLock { roleLock.broadcast() }
     }
 
     /// Tells every client that was sent this process's section `id` that it was deleted.
     func notifySectionDeleted(_ id: UInt64) {
-        let all = stateLock.withLock { Array(channels.values) }
-        for channel in all { channel.notifySectionDeleted(id) }
+        for channel in controlPlane.allChannels { channel.notifySectionDeleted(id) }
     }
 
     /// Closes one connection from the server's side.
     func disconnect(_ channel: ServerChannel) {
-        stateLock.withLock {
-            channels[channel.id] = nil
-            pendingRequests.removeAll(of: channel)
-        }
+        controlPlane.remove(channel)
         // Its sockets have nothing more to say; left registered, their hang-up would wake every poll.
-        try? events.remove(channel.handshake.socket.fd)
-        try? events.remove(channel.doorbell.fd)
+        try? controlPlane.events.remove(channel.handshake.socket.fd)
+        try? controlPlane.events.remove(channel.doorbell.fd)
         channel.closeFromServer()
-    }
-}
-
-/// Who may connect to a server port, decided from the kernel's peer credentials.
-public struct AccessPolicy: Sendable, Hashable {
-    private enum Rule: Hashable, Sendable {
-        case sameUser
-        case anyUser
-        case users(Set<UInt32>)
-    }
-
-    private let rule: Rule
-
-    /// The server's own user, and root (the default).
-    public static let sameUser = AccessPolicy(rule: .sameUser)
-    /// Every user.
-    public static let anyUser = AccessPolicy(rule: .anyUser)
-    /// The server's own user, root, and the users listed.
-    public static func users(_ uids: Set<UInt32>) -> AccessPolicy { AccessPolicy(rule: .users(uids)) }
-
-    /// True when a peer running as `uid` may connect to a server running as `serverUid`.
-    func allows(uid: UInt32, serverUid: UInt32) -> Bool {
-        if uid == serverUid || uid == 0 { return true }
-        switch rule {
-        case .sameUser: return false
-        case .anyUser: return true
-        case .users(let allowed): return allowed.contains(uid)
-        }
     }
 }

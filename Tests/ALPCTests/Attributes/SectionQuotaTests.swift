@@ -122,7 +122,7 @@ extension AttributesTests {
 
         /// Whether the port's clients hold no section bytes, descriptors or queued bytes.
         static func holdsNothing(_ server: AlpcServer) -> Bool {
-            let usage = server.core.quota.usage
+            let usage = server.core.controlPlane.quota.usage
             return usage.sectionBytes == 0 && usage.descriptors == 0 && usage.pooled == 0
         }
 

@@ -10,7 +10,7 @@ extension PortsTests {
     @Suite("Queue quotas", .sharedPeers)
     struct QueueQuotaTests {
         /// The port's usage of its pool, in bytes.
-        private static func pooled(_ server: AlpcServer) -> Int { server.core.quota.usage.pooled }
+        private static func pooled(_ server: AlpcServer) -> Int { server.core.controlPlane.quota.usage.pooled }
 
         /// Sends `message` as a reply: false when it is over quota.
         private static func reply(_ server: AlpcServer, _ message: AlpcMessage) throws -> Bool {

@@ -13,8 +13,8 @@ extension TransportTests {
         func silentSockets() throws {
             let name = try uniquePortName()
             let server = try AlpcServer(portName: name.windowsName)
-            server.core.handshakeDeadlineNanos = 300_000_000
-            server.core.maxHandshakesAwaitingConnect = 4
+            server.core.controlPlane.handshakeDeadlineNanos = 300_000_000
+            server.core.controlPlane.maxHandshakesAwaitingConnect = 4
             // Six connections that say nothing.
             let silent = (0..<6).map { _ in
                 name.socketAddress.withUnsafeBytes { system_connect(abstractName: $0) }

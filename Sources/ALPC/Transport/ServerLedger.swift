@@ -1,0 +1,110 @@
+internal import CALPCSystem
+
+/// What a server port remembers about the messages it delivered: the MessageIds it hands out,
+/// the requests and connection requests not yet answered, and who sent the most recent
+/// messages. One short lock, inside this type, guards all of it.
+///
+/// Nothing here hashes per message: pending requests live in a direct-mapped table by
+/// MessageId (``PendingRequests``), and so do the senders of the last ``rememberedSenders``
+/// messages (MessageIds are consecutive, so they occupy distinct entries).
+final class ServerLedger: @unchecked Sendable {
+    /// How many recent messages ``sender(of:)`` remembers.
+    static let rememberedSenders = 4096
+
+    /// The sender of one recent message.
+    private struct RememberedSender {
+        var messageId: UInt32
+        var peer: PeerCredentials
+        var allowsImpersonation: Bool
+    }
+
+    private let lock = ConditionLock()
+    private var nextMessageId: UInt32 = 0
+    private var pendingRequests = PendingRequests()
+    private var pendingConnections: [UInt32: Handshake] = [:]
+    private var senders = [RememberedSender](
+        repeating: RememberedSender(messageId: 0, peer: PeerCredentials(pid: 0, uid: 0, gid: 0), allowsImpersonation: false),
+        count: ServerLedger.rememberedSenders)
+
+    /// A new MessageId (never 0). Holding the lock.
+    private func newMessageIdLocked() -> UInt32 {
+        nextMessageId &+= 1
+        if nextMessageId == 0 { nextMessageId = 1 }
+        return nextMessageId
+    }
+
+    /// A new MessageId, for a message the server itself makes (a lifecycle message).
+    func newMessageId() -> UInt32 {
+        lock.withLock { newMessageIdLocked() }
+    }
+
+    /// Records the delivery of a record of `kind` with `cookie` from `channel`: returns its new
+    /// MessageId, keeps a request until it is answered, and remembers who sent it.
+    func recordDelivery(kind: UInt32, cookie: UInt32, from channel: ServerChannel) -> UInt32 {
+        lock.withLock {
+            let id = newMessageIdLocked()
+            if kind == ALPC_RECORD_REQUEST || kind == ALPC_RECORD_ASYNC_REQUEST {
+                pendingRequests.insert(PendingRequest(channel: channel, cookie: cookie), for: id)
+            }
+            senders[Int(id) & (Self.rememberedSenders - 1)] = RememberedSender(
+                messageId: id, peer: channel.peer, allowsImpersonation: channel.allowsImpersonation)
+            return id
+        }
+    }
+
+    /// Takes the request `messageId` from those waiting for a reply.
+    ///
+    /// - Throws: `.invalidParameter` for MessageId 0, `.invalidMessage` when no request with
+    ///   that MessageId waits (unknown, or already answered).
+    func takeRequest(_ messageId: UInt32) throws(NTStatus) -> PendingRequest {
+        guard messageId != 0 else { throw .invalidParameter }
+        guard let pending = lock.withLock({ pendingRequests.remove(messageId) }) else { throw .invalidMessage }
+        return pending
+    }
+
+    /// Makes the request `messageId` answerable again after a reply that sent nothing.
+    func restoreRequest(_ pending: PendingRequest, messageId: UInt32) {
+        lock.withLock { pendingRequests.insert(pending, for: messageId) }
+    }
+
+    /// Forgets the requests that came on `channel` (it is gone).
+    func forgetRequests(of channel: ServerChannel) {
+        lock.withLock { pendingRequests.removeAll(of: channel) }
+    }
+
+    /// Gives the connection request of `handshake` a MessageId and keeps it until answered.
+    func addConnectionRequest(_ handshake: Handshake) -> UInt32 {
+        lock.withLock {
+            let id = newMessageIdLocked()
+            pendingConnections[id] = handshake
+            return id
+        }
+    }
+
+    /// Takes the connection request `messageId` from those waiting for an answer.
+    func takeConnectionRequest(_ messageId: UInt32) -> Handshake? {
+        lock.withLock { pendingConnections.removeValue(forKey: messageId) }
+    }
+
+    /// The kernel credentials of the process that sent message `messageId` (a pending
+    /// connection request, or one of the last ``rememberedSenders`` messages received), and
+    /// whether its QoS lets the server impersonate it.
+    func sender(of messageId: UInt32) throws(NTStatus) -> (peer: PeerCredentials, allowsImpersonation: Bool) {
+        try lock.withLock { () throws(NTStatus) -> (peer: PeerCredentials, allowsImpersonation: Bool) in
+            let remembered = senders[Int(messageId) & (Self.rememberedSenders - 1)]
+            if messageId != 0 && remembered.messageId == messageId {
+                return (remembered.peer, remembered.allowsImpersonation)
+            }
+            if let handshake = pendingConnections[messageId] { return (handshake.peer, handshake.allowsImpersonation) }
+            throw .invalidMessage
+        }
+    }
+
+    /// Forgets every pending request and connection request (the port is closing).
+    func removeAll() {
+        lock.withLock {
+            pendingRequests.removeAll()
+            pendingConnections.removeAll()
+        }
+    }
+}
