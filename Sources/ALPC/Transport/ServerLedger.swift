@@ -18,11 +18,13 @@ final class ServerLedger: @unchecked Sendable {
         var allowsImpersonation: Bool
     }
 
+    // Guarded by lock (so not checked for exclusive access at run time, which would cost
+    // more than the lock on every message).
     private let lock = ConditionLock()
-    private var nextMessageId: UInt32 = 0
-    private var pendingRequests = PendingRequests()
-    private var pendingConnections: [UInt32: Handshake] = [:]
-    private var senders = [RememberedSender](
+    @exclusivity(unchecked) private var nextMessageId: UInt32 = 0
+    @exclusivity(unchecked) private var pendingRequests = PendingRequests()
+    @exclusivity(unchecked) private var pendingConnections: [UInt32: Handshake] = [:]
+    @exclusivity(unchecked) private var senders = [RememberedSender](
         repeating: RememberedSender(messageId: 0, peer: PeerCredentials(pid: 0, uid: 0, gid: 0), allowsImpersonation: false),
         count: ServerLedger.rememberedSenders)
 
