@@ -37,37 +37,12 @@ final class ClientChannel: @unchecked Sendable {
     /// The number of the last attachment sent (under sendLock).
     private var attachmentSequence: UInt32 = 0
 
-    private let receiveLock = ConditionLock()
+    /// Who gets each message read from the reply ring; holds the consumer role.
+    private let replies: ReplyDemultiplexer
+    // Owned by the holder of the consumer role.
     @exclusivity(unchecked) private var consumer: RingConsumer
-    @exclusivity(unchecked) private var consumerBusy = false
-    @exclusivity(unchecked) private var awaiting = CookieSet()
-    @exclusivity(unchecked) private var mailbox: [UInt32: Parked] = [:]
-    @exclusivity(unchecked) private var inbox: [Parked] = []
-    /// The bytes of the messages in `inbox`.
-    @exclusivity(unchecked) private var inboxBytes = 0
     /// The number of messages consumed from the reply ring: their context Sequence.
-    private var receivedSequence: UInt32 = 0
-
-    /// A message consumed from the reply ring for a thread other than the consumer.
-    private struct Parked {
-        /// The header and data.
-        var bytes: [UInt8]
-        /// The attributes that travelled with it, with their descriptors.
-        var attributes: InboundAttributes?
-        /// Its context Sequence.
-        var sequence: UInt32
-        /// The cookie of the request it answers; 0 for a datagram.
-        var cookie: UInt32
-    }
-
-    /// Cookies of cancelled requests whose replies are dropped on arrival, oldest first; at
-    /// most ``maxCancelled`` (beyond that, a late reply reaches the inbox as any other).
-    @exclusivity(unchecked) private var cancelled: [UInt32] = []
-    /// How many cancelled requests the channel remembers.
-    static let maxCancelled = 4096
-    /// `cancelled.count`, read without the lock so that a reply costs nothing while no
-    /// request is cancelled.
-    private let cancelledCount = Atomic<Int>(0)
+    @exclusivity(unchecked) private var receivedSequence: UInt32 = 0
 
     /// 0 while open; otherwise the status every call fails with.
     private let closedStatus = Atomic<Int32>(0)
@@ -77,6 +52,7 @@ final class ClientChannel: @unchecked Sendable {
         serverCredentials: PeerCredentials, policy: HandlePolicy, quota: PortQuota
     ) {
         self.peerResources = PeerResources(quota: quota)
+        self.replies = ReplyDemultiplexer(quota: quota)
         self.geometry = segment.geometry
         self.requestRing = segment.ring(.toServer)
         self.replyRing = segment.ring(.toClient)
@@ -171,7 +147,7 @@ final class ClientChannel: @unchecked Sendable {
             nextCookie &+= 1
             if nextCookie == 0 { nextCookie = 1 }
             cookie = nextCookie
-            if awaitReply { receiveLock.withLock { awaiting.insert(cookie) } }
+            if awaitReply { replies.expect(cookie) }
         }
         let slot: UnsafeMutableRawPointer
         do throws(NTStatus) {
@@ -183,14 +159,14 @@ final class ClientChannel: @unchecked Sendable {
             guard let reserved else { throw NTStatus.unsuccessful }
             slot = reserved
         } catch {
-            if awaitReply { receiveLock.withLock { awaiting.remove(cookie) } }
+            if awaitReply { replies.stopExpecting(cookie) }
             if error == .invalidMessage { markClosed(.portDisconnected) }
             throw error
         }
         do {
             try write(slot, cookie, clientId)
         } catch {
-            if awaitReply { receiveLock.withLock { awaiting.remove(cookie) } }
+            if awaitReply { replies.stopExpecting(cookie) }
             throw error
         }
         if producer.publish() { doorbell.ring() }
@@ -288,55 +264,34 @@ final class ClientChannel: @unchecked Sendable {
     /// Receives the reply carrying `cookie` into `sink`, or with cookie 0 the next message
     /// nobody else waits for, until `deadline`.
     func receive<Sink: MessageSink>(cookie: UInt32, into sink: inout Sink, deadline: UInt64?) throws(NTStatus) {
-        receiveLock.lock()
-        defer { receiveLock.unlock() }
         while true {
-            if cookie != 0, !mailbox.isEmpty, let parked = mailbox.removeValue(forKey: cookie) {
-                awaiting.remove(cookie)
-                // Not loaded (too big for the buffer): it stays queued for the next receive.
-                try deliver(parked: parked, into: &sink, requeue: { requeueLocked($0, first: false) })
-                return
-            }
-            if cookie == 0, !inbox.isEmpty {
-                let parked = inbox.removeFirst()
-                inboxBytes -= parked.bytes.count
-                try deliver(parked: parked, into: &sink, requeue: { requeueLocked($0, first: true) })
-                return
-            }
-            let status = closedStatus.load(ordering: .acquiring)
-            if status != 0 {
-                if cookie != 0 { awaiting.remove(cookie) }
-                throw NTStatus(rawValue: status)
-            }
-            if consumerBusy {
-                if !receiveLock.wait(until: deadline) {
-                    if cookie != 0 { awaiting.remove(cookie) }
-                    throw .timeout
-                }
-                continue
-            }
-            consumerBusy = true
-            receiveLock.unlock()
-            let outcome: Result<Bool, NTStatus>
+            let turn: ReplyDemultiplexer.Turn
             do throws(NTStatus) {
-                outcome = .success(try pump(cookie: cookie, into: &sink, deadline: deadline))
+                turn = try replies.nextTurn(for: cookie, deadline: deadline) { closedStatus.load(ordering: .acquiring) }
             } catch {
-                outcome = .failure(error)
-            }
-            receiveLock.lock()
-            consumerBusy = false
-            receiveLock.broadcast()
-            switch outcome {
-            case .success(true):
-                if cookie != 0 { awaiting.remove(cookie) }
-                return
-            case .success(false):
-                continue
-            case .failure(let error):
-                // A reply too big for the buffer stays on the ring; once nobody awaits its
-                // cookie, the next receive gets it.
-                if cookie != 0 { awaiting.remove(cookie) }
+                if cookie != 0 { replies.stopExpecting(cookie) }
                 throw error
+            }
+            switch turn {
+            case .deliver(let parked, let requeueFirst):
+                // Not loaded (too big for the buffer): it stays queued for the next receive.
+                try deliver(parked: parked, into: &sink, requeueFirst: requeueFirst)
+                return
+            case .consume:
+                let outcome = Result { () throws(NTStatus) in try pump(cookie: cookie, into: &sink, deadline: deadline) }
+                replies.releaseConsumer()
+                switch outcome {
+                case .success(true):
+                    if cookie != 0 { replies.stopExpecting(cookie) }
+                    return
+                case .success(false):
+                    continue
+                case .failure(let error):
+                    // A reply too big for the buffer stays on the ring; once nobody awaits its
+                    // cookie, the next receive gets it.
+                    if cookie != 0 { replies.stopExpecting(cookie) }
+                    throw error
+                }
             }
         }
     }
@@ -382,7 +337,7 @@ final class ClientChannel: @unchecked Sendable {
             throw .portDisconnected
         }
         let isReply = record.kind == ALPC_RECORD_REPLY
-        if isReply, cancelledCount.load(ordering: .relaxed) > 0, receiveLock.withLock({ dropIfCancelled(record.cookie) }) {
+        if isReply, replies.dropIfCancelled(record.cookie) {
             // The reply to a cancelled request: dropped, with what came with it.
             if record.hasAttachment { peerResources.removeFirstAttachment() }
             receivedSequence &+= 1
@@ -393,7 +348,7 @@ final class ClientChannel: @unchecked Sendable {
         if cookie != 0 {
             mine = isReply && record.cookie == cookie
         } else {
-            mine = !(isReply && receiveLock.withLock { awaiting.contains(record.cookie) })
+            mine = !(isReply && replies.isExpected(record.cookie))
         }
         if mine {
             // Too big for the buffer: the record stays on the ring.
@@ -416,34 +371,16 @@ final class ClientChannel: @unchecked Sendable {
         }
         if record.hasAttachment { peerResources.removeFirstAttachment() }
         receivedSequence &+= 1
-        let parked = Parked(bytes: bytes, attributes: inbound, sequence: receivedSequence, cookie: isReply ? record.cookie : 0)
+        let parked = ReplyDemultiplexer.Parked(
+            bytes: bytes, attributes: inbound, sequence: receivedSequence, cookie: isReply ? record.cookie : 0)
         releaseSlot()
-        let kept = receiveLock.withLock { () -> Bool in
-            if isReply && awaiting.contains(record.cookie) {
-                mailbox[record.cookie] = parked
-                return true
-            }
-            guard inbox.count < quota.maxQueuedPerPeer, inboxBytes + parked.bytes.count <= quota.maxPoolUsagePerPeer else {
-                return false
-            }
-            inbox.append(parked)
-            inboxBytes += parked.bytes.count
-            return true
-        }
-        guard kept else {
+        guard replies.park(parked, isReply: isReply) else {
             // The server sends more than anybody here claims (datagrams, replies nobody waits
             // for): the connection ends, and what is already kept can still be received.
             close(status: .quotaExceeded)
             throw .quotaExceeded
         }
         return false
-    }
-
-    /// Puts back a message the receiver did not load: first in line, or last. Holding the
-    /// receive lock. It was kept before, so it is kept again whatever the quota says.
-    private func requeueLocked(_ parked: Parked, first: Bool) {
-        if first { inbox.insert(parked, at: 0) } else { inbox.append(parked) }
-        inboxBytes += parked.bytes.count
     }
 
     /// What the receiver of a server message sees: its Type and the server's ClientId.
@@ -455,13 +392,11 @@ final class ClientChannel: @unchecked Sendable {
         if consumer.release() { doorbell.ring() }
     }
 
-    /// Delivers a parked message into `sink` without holding the receive lock (the receiver's
-    /// closure may call back into the channel). A message the sink does not load goes back
-    /// with `requeue`, under the lock.
+    /// Delivers a parked message into `sink` (no lock is held: the receiver's closure may call
+    /// back into the channel). A message the sink does not load goes back to its queue.
     private func deliver<Sink: MessageSink>(
-        parked: Parked, into sink: inout Sink, requeue: (Parked) -> Void
+        parked: ReplyDemultiplexer.Parked, into sink: inout Sink, requeueFirst: Bool
     ) throws(NTStatus) {
-        receiveLock.unlock()
         var loaded = false
         let outcome = Result { () throws(NTStatus) in
             try sink.deliver(
@@ -469,9 +404,8 @@ final class ClientChannel: @unchecked Sendable {
                 context: ContextStamp(portContext: 0, sequence: parked.sequence), sender: serverCredentials,
                 loaded: &loaded)
         }
-        receiveLock.lock()
         if case .failure(let error) = outcome {
-            if !loaded { requeue(parked) }
+            if !loaded { replies.requeue(parked, first: requeueFirst) }
             throw error
         }
     }
@@ -485,25 +419,7 @@ final class ClientChannel: @unchecked Sendable {
     ///   a thread waits for (its wait ends with its reply or its timeout).
     func cancel(cookie: UInt32) throws(NTStatus) {
         let issued = sendLock.withLock { nextCookie }
-        try receiveLock.withLock { () throws(NTStatus) in
-            guard cookie != 0, cookie <= issued, !awaiting.contains(cookie) else { throw .invalidMessage }
-            if let index = inbox.firstIndex(where: { $0.cookie == cookie }) {
-                inboxBytes -= inbox.remove(at: index).bytes.count
-                return
-            }
-            if cancelled.count == Self.maxCancelled { cancelled.removeFirst() }
-            cancelled.append(cookie)
-            cancelledCount.store(cancelled.count, ordering: .relaxed)
-        }
-    }
-
-    /// True, forgetting the cancellation, when `cookie` is a cancelled request's. Runs under
-    /// the receive lock.
-    private func dropIfCancelled(_ cookie: UInt32) -> Bool {
-        guard !cancelled.isEmpty, let index = cancelled.firstIndex(of: cookie) else { return false }
-        cancelled.remove(at: index)
-        cancelledCount.store(cancelled.count, ordering: .relaxed)
-        return true
+        try replies.cancel(cookie, issued: issued)
     }
 
     // MARK: Lifecycle
@@ -527,7 +443,7 @@ final class ClientChannel: @unchecked Sendable {
 
     private func markClosed(_ status: NTStatus) {
         _ = closedStatus.compareExchange(expected: 0, desired: status.rawValue, ordering: .acquiringAndReleasing)
-        receiveLock.withLock { receiveLock.broadcast() }
+        replies.wakeAll()
     }
 
     /// Tells the server this client is leaving; every later call fails with `status`
@@ -542,6 +458,6 @@ final class ClientChannel: @unchecked Sendable {
         peerResources.releaseAll()
         doorbell.ring()
         _ = alpc_futex_wake(replyRing.tailAddress, Int32.max)
-        receiveLock.withLock { receiveLock.broadcast() }
+        replies.wakeAll()
     }
 }

@@ -1,0 +1,176 @@
+internal import Synchronization
+
+/// Who gets each message a client connection receives: the thread that waits for a reply by
+/// its cookie, or, for anything nobody waits for (replies to asynchronous requests,
+/// datagrams), whoever calls `receive`.
+///
+/// One thread at a time holds the consumer role and reads the reply ring; a message it finds
+/// for another thread is parked in that thread's mailbox, a message nobody waits for in the
+/// inbox (bounded by the connection's quota), and the reply to a cancelled request is
+/// dropped. The other threads wait here, with their deadlines, for their message or for the
+/// role. All of this state is guarded by this type's lock.
+final class ReplyDemultiplexer: @unchecked Sendable {
+    /// A message consumed from the reply ring for a thread other than the consumer.
+    struct Parked {
+        /// The header and data.
+        var bytes: [UInt8]
+        /// The attributes that travelled with it, with their descriptors.
+        var attributes: InboundAttributes?
+        /// Its context Sequence.
+        var sequence: UInt32
+        /// The cookie of the request it answers; 0 for a datagram.
+        var cookie: UInt32
+    }
+
+    /// What a receiver does next.
+    enum Turn {
+        /// Deliver this parked message (taken off its queue; put it back with
+        /// ``requeue(_:first:)`` when it does not fit).
+        case deliver(Parked, requeueFirst: Bool)
+        /// Consume the reply ring: the caller holds the consumer role until
+        /// ``releaseConsumer()``.
+        case consume
+    }
+
+    /// How many cancelled requests are remembered.
+    static let maxCancelled = 4096
+
+    private let quota: PortQuota
+    private let lock = ConditionLock()
+    // Guarded by lock.
+    @exclusivity(unchecked) private var consumerBusy = false
+    @exclusivity(unchecked) private var awaiting = CookieSet()
+    @exclusivity(unchecked) private var mailbox: [UInt32: Parked] = [:]
+    @exclusivity(unchecked) private var inbox: [Parked] = []
+    /// The bytes of the messages in `inbox`.
+    @exclusivity(unchecked) private var inboxBytes = 0
+    /// Cookies of cancelled requests whose replies are dropped on arrival, oldest first; at
+    /// most ``maxCancelled`` (beyond that, a late reply reaches the inbox as any other).
+    @exclusivity(unchecked) private var cancelled: [UInt32] = []
+    /// `cancelled.count`, read without the lock so that a reply costs nothing while no
+    /// request is cancelled.
+    private let cancelledCount = Atomic<Int>(0)
+
+    /// A demultiplexer keeping at most what `quota` allows for one peer in its inbox.
+    init(quota: PortQuota) {
+        self.quota = quota
+    }
+
+    // MARK: Waiting for replies
+
+    /// A thread will wait for the reply carrying `cookie`.
+    func expect(_ cookie: UInt32) {
+        lock.withLock { awaiting.insert(cookie) }
+    }
+
+    /// Nobody waits for the reply carrying `cookie` any more.
+    func stopExpecting(_ cookie: UInt32) {
+        lock.withLock { awaiting.remove(cookie) }
+    }
+
+    /// Whether a thread waits for the reply carrying `cookie`.
+    func isExpected(_ cookie: UInt32) -> Bool {
+        lock.withLock { awaiting.contains(cookie) }
+    }
+
+    /// The next step of a receiver of the reply `cookie` (0: of the next message nobody waits
+    /// for): a parked message, or the consumer role, waiting for one of them until `deadline`.
+    ///
+    /// - Throws: the status `closedStatus` returns (nonzero once the connection is closed) when
+    ///   nothing is parked for the receiver, or `.timeout`.
+    func nextTurn(for cookie: UInt32, deadline: UInt64?, closedStatus: () -> Int32) throws(NTStatus) -> Turn {
+        lock.lock()
+        defer { lock.unlock() }
+        while true {
+            if cookie != 0, !mailbox.isEmpty, let parked = mailbox.removeValue(forKey: cookie) {
+                awaiting.remove(cookie)
+                return .deliver(parked, requeueFirst: false)
+            }
+            if cookie == 0, !inbox.isEmpty {
+                let parked = inbox.removeFirst()
+                inboxBytes -= parked.bytes.count
+                return .deliver(parked, requeueFirst: true)
+            }
+            let status = closedStatus()
+            if status != 0 { throw NTStatus(rawValue: status) }
+            if !consumerBusy {
+                consumerBusy = true
+                return .consume
+            }
+            if !lock.wait(until: deadline) { throw .timeout }
+        }
+    }
+
+    /// Gives the consumer role up, and wakes the threads waiting for a message or the role.
+    func releaseConsumer() {
+        lock.withLock {
+            consumerBusy = false
+            lock.broadcast()
+        }
+    }
+
+    /// Puts back a message the receiver did not load: first in line, or last. It was kept
+    /// before, so it is kept again whatever the quota says.
+    func requeue(_ parked: Parked, first: Bool) {
+        lock.withLock {
+            if first { inbox.insert(parked, at: 0) } else { inbox.append(parked) }
+            inboxBytes += parked.bytes.count
+        }
+    }
+
+    /// Wakes every waiting thread (the connection closed).
+    func wakeAll() {
+        lock.withLock { lock.broadcast() }
+    }
+
+    // MARK: Sorting what the consumer reads
+
+    /// Keeps `parked` for the thread that waits for it, or in the inbox. False when the inbox
+    /// is full (its count or bytes would pass the quota): nothing is kept.
+    func park(_ parked: Parked, isReply: Bool) -> Bool {
+        lock.withLock {
+            if isReply && awaiting.contains(parked.cookie) {
+                mailbox[parked.cookie] = parked
+                return true
+            }
+            guard inbox.count < quota.maxQueuedPerPeer, inboxBytes + parked.bytes.count <= quota.maxPoolUsagePerPeer else {
+                return false
+            }
+            inbox.append(parked)
+            inboxBytes += parked.bytes.count
+            return true
+        }
+    }
+
+    // MARK: Cancelling
+
+    /// Cancels the asynchronous request `cookie`: its reply is dropped, now when it is already
+    /// in the inbox or later when it comes.
+    ///
+    /// - Throws: `.invalidMessage` for a cookie above `issued` (never given out) and for a
+    ///   request a thread waits for.
+    func cancel(_ cookie: UInt32, issued: UInt32) throws(NTStatus) {
+        try lock.withLock { () throws(NTStatus) in
+            guard cookie != 0, cookie <= issued, !awaiting.contains(cookie) else { throw .invalidMessage }
+            if let index = inbox.firstIndex(where: { $0.cookie == cookie }) {
+                inboxBytes -= inbox.remove(at: index).bytes.count
+                return
+            }
+            if cancelled.count == Self.maxCancelled { cancelled.removeFirst() }
+            cancelled.append(cookie)
+            cancelledCount.store(cancelled.count, ordering: .relaxed)
+        }
+    }
+
+    /// True, forgetting the cancellation, when `cookie` is a cancelled request's (its reply is
+    /// to be dropped). Costs one relaxed load while nothing is cancelled.
+    func dropIfCancelled(_ cookie: UInt32) -> Bool {
+        guard cancelledCount.load(ordering: .relaxed) > 0 else { return false }
+        return lock.withLock {
+            guard let index = cancelled.firstIndex(of: cookie) else { return false }
+            cancelled.remove(at: index)
+            cancelledCount.store(cancelled.count, ordering: .relaxed)
+            return true
+        }
+    }
+}
