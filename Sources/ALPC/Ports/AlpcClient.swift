@@ -58,47 +58,17 @@ public final class AlpcClient: @unchecked Sendable {
             let dataLength = try SlotRecord.validateOutgoing(connectMessage, maxMessageLength: Int(ALPC_MAX_ALLOWED_MESSAGE_LENGTH))
             requestBytes = [UInt8](UnsafeRawBufferPointer(start: connectMessage.port.start, count: SlotRecord.headerSize + dataLength))
         }
-        let socket = try ControlSocket.connect(to: name)
-        do throws(NTStatus) {
-            try socket.send(.connect(.init(
-                threadId: alpc_gettid(), flags: flags.rawValue, attributes: attributes.raw, message: requestBytes)))
-        } catch {
-            // A server short of descriptors refuses and closes before reading: its refusal is
-            // still there to read.
-            guard error == .portDisconnected else { throw error }
-        }
-        let (packet, fds) = try socket.receivePacket(maxFDs: 2, timeout: timeout)
-        // Received descriptors are closed here unless something takes them.
-        var unclaimed = fds
-        defer { PeerDescriptorCloser.shared.close(unclaimed) }
-        switch packet {
-        case .refuse(let status, _):
-            throw NTStatus(refusal: status)
-        case .accept(_, let reply, let connectionFlags, let serverTypes):
-            guard unclaimed.count == 2 else { throw .invalidHandle }
-            let segment = try ConnectionSegment.attach(fd: unclaimed[0])
-            let doorbellFD = unclaimed.removeLast()
-            let doorbell = try Doorbell(adopting: OwnedDescriptor(adopting: doorbellFD))
-            let credentials = (try? socket.peerCredentials()).map {
-                PeerCredentials(pid: $0.pid, uid: $0.uid, gid: $0.gid)
-            } ?? PeerCredentials(pid: 0, uid: 0, gid: 0)
-            let serverPid = credentials.pid
-            let policy = HandlePolicy(
-                connectionFlags: connectionFlags, sendTypes: serverTypes, receiveTypes: attributes.dupObjectTypes)
-            self.channel = ClientChannel(
-                control: socket, segment: segment, doorbell: doorbell, serverCredentials: credentials, policy: policy,
-                quota: quota)
-            if let connectMessage {
-                try SlotRecord.copy(parked: reply, into: connectMessage)
-                let port = connectMessage.port
-                port.type = UInt16(LPC_REPLY)
-                port.clientId = ClientID(process: UInt64(serverPid), thread: port.clientId.thread)
-                self.connectionReply = connectMessage
-            } else {
-                self.connectionReply = nil
-            }
-        default:
-            throw .invalidMessage
+        let (channel, reply) = try ClientChannel.connect(
+            to: name, request: requestBytes, attributes: attributes, flags: flags.rawValue, timeout: timeout, quota: quota)
+        self.channel = channel
+        if let connectMessage {
+            try SlotRecord.copy(parked: reply, into: connectMessage)
+            let port = connectMessage.port
+            port.type = UInt16(LPC_REPLY)
+            port.clientId = ClientID(process: UInt64(channel.serverPid), thread: port.clientId.thread)
+            self.connectionReply = connectMessage
+        } else {
+            self.connectionReply = nil
         }
         self.portName = name.windowsName
         self.sections = PortSections(attributes: attributes)

@@ -47,7 +47,7 @@ final class ClientChannel: @unchecked Sendable {
     /// 0 while open; otherwise the status every call fails with.
     private let closedStatus = Atomic<Int32>(0)
 
-    init(
+    private init(
         control: consuming ControlSocket, segment: consuming ConnectionSegment, doorbell: consuming Doorbell,
         serverCredentials: PeerCredentials, policy: HandlePolicy, quota: PortQuota
     ) {
@@ -68,6 +68,52 @@ final class ClientChannel: @unchecked Sendable {
 
     deinit {
         close()
+    }
+
+    /// Connects to the server port `name`: sends the CONNECT packet (the client's thread,
+    /// `flags`, `attributes` and the connection message `request`, header and data, or
+    /// nothing), then waits up to `timeout` for the answer.
+    ///
+    /// - Returns: the connection and the server's connection reply (header and data, or empty).
+    /// - Throws: the refusal's status (only refusal statuses: see `NTStatus(refusal:)`),
+    ///   `.objectNameNotFound` when nobody serves the name, `.timeout`, `.portDisconnected`
+    ///   when the server goes away, `.invalidHandle` or `.invalidPortAttributes` for a segment
+    ///   or doorbell that is not what it must be, `.invalidMessage` for any other answer.
+    static func connect(
+        to name: PortName, request: [UInt8], attributes: PortAttributes, flags: UInt32, timeout: Duration?,
+        quota: PortQuota
+    ) throws(NTStatus) -> (channel: ClientChannel, reply: [UInt8]) {
+        let socket = try ControlSocket.connect(to: name)
+        do throws(NTStatus) {
+            try socket.send(.connect(.init(threadId: alpc_gettid(), flags: flags, attributes: attributes.raw, message: request)))
+        } catch {
+            // A server short of descriptors refuses and closes before reading: its refusal is
+            // still there to read.
+            guard error == .portDisconnected else { throw error }
+        }
+        let (packet, fds) = try socket.receivePacket(maxFDs: 2, timeout: timeout)
+        // Received descriptors are closed here unless something takes them.
+        var unclaimed = fds
+        defer { PeerDescriptorCloser.shared.close(unclaimed) }
+        switch packet {
+        case .refuse(let status, _):
+            throw NTStatus(refusal: status)
+        case .accept(_, let reply, let connectionFlags, let serverTypes):
+            guard unclaimed.count == 2 else { throw .invalidHandle }
+            let segment = try ConnectionSegment.attach(fd: unclaimed[0])
+            let doorbell = try Doorbell(adopting: OwnedDescriptor(adopting: unclaimed.removeLast()))
+            let credentials = (try? socket.peerCredentials()).map {
+                PeerCredentials(pid: $0.pid, uid: $0.uid, gid: $0.gid)
+            } ?? PeerCredentials(pid: 0, uid: 0, gid: 0)
+            let policy = HandlePolicy(
+                connectionFlags: connectionFlags, sendTypes: serverTypes, receiveTypes: attributes.dupObjectTypes)
+            let channel = ClientChannel(
+                control: socket, segment: segment, doorbell: doorbell, serverCredentials: credentials, policy: policy,
+                quota: quota)
+            return (channel, reply)
+        default:
+            throw .invalidMessage
+        }
     }
 
     // MARK: Sending
