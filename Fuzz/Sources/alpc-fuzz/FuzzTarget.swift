@@ -112,6 +112,7 @@ enum FuzzTarget: String, CaseIterable {
                 .section(id: 3, size: 0x1000),
                 .releaseSection(id: 3),
                 .attachment(.init(sequence: 1, handleCount: 2, eventCount: 1, firstDescriptor: 0)),
+                .wakeup,
             ]
             // Each packet alone, then the short ones in one sequence.
             var seeds = packets.map { packet -> [UInt8] in

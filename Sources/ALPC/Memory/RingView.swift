@@ -32,7 +32,7 @@ struct RingView: @unchecked Sendable {
     var head: UnsafeMutablePointer<Atomic<UInt32>> { word(64) }
     /// 1 + the consumer's CPU while it polls this ring, 0 otherwise.
     var consumerCpu: UnsafeMutablePointer<Atomic<UInt32>> { word(68) }
-    /// Nonzero while the consumer is not polling and wants to be woken.
+    /// Nonzero while the consumer is not polling and wants to be woken: ``WakeRequest`` bits.
     var consumerSleeping: UnsafeMutablePointer<Atomic<UInt32>> { word(72) }
 
     /// The raw address of the futex word `tail`, for FUTEX_WAIT and FUTEX_WAKE.
@@ -44,6 +44,16 @@ struct RingView: @unchecked Sendable {
     func slot(_ index: UInt32) -> UnsafeMutableRawPointer {
         slots + Int(index & (slotCount &- 1)) &* slotSize
     }
+}
+
+/// How a consumer that does not poll its ring wants to be woken when a record is published
+/// (bits of the ring's `ConsumerSleeping` word).
+enum WakeRequest {
+    /// It sleeps on the ring's Tail word: `FUTEX_WAKE`.
+    static let futex: UInt32 = 1
+    /// It waits in epoll on its doorbell (a client whose application polls its connection):
+    /// ring the client's doorbell.
+    static let doorbell: UInt32 = 2
 }
 
 /// The producing end of a ring, owned by one side (under that side's send lock).

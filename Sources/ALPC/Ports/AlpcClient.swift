@@ -255,6 +255,28 @@ public final class AlpcClient: @unchecked Sendable {
             count: count, dataLength: dataLength, deadline: AdaptiveWait.deadline(after: timeout), fill: fill)
     }
 
+    /// A file descriptor that is readable while a message may wait for
+    /// ``receive(into:timeout:)`` (a reply to an asynchronous request, or a datagram) and once
+    /// the server has gone, for epoll, `poll` or an event loop. It belongs to the connection;
+    /// do not close it.
+    ///
+    /// Readable means a receive may find a message: after a wake-up, receive with a zero
+    /// timeout, and expect `.timeout` at times (as with a socket's `EAGAIN`). From the first
+    /// call on, a message that arrives while no thread of this process receives costs the
+    /// server one doorbell ring (an eventfd write).
+    ///
+    /// - Throws: `.insufficientResources` when the process is out of descriptors.
+    public func pollDescriptor() throws(NTStatus) -> Int32 {
+        try channel.pollDescriptor()
+    }
+
+    /// Waits until a message may be received (or the server has gone), without receiving
+    /// it: true when one may, false when `timeout` passed first (nil waits without limit).
+    /// Uses ``pollDescriptor()``.
+    public func waitForMessage(timeout: Duration? = nil) throws(NTStatus) -> Bool {
+        try channel.waitForMessage(timeout: timeout)
+    }
+
     /// Lends the next message nobody else waits for (a reply to an asynchronous request, or a
     /// datagram) to `body` in place, and returns its result. The message carries no
     /// attributes; a message that had some loses them (use ``receive(into:timeout:)`` for them).

@@ -75,13 +75,13 @@ enum AdaptiveWait {
         // Sleep: announce it, re-check, then wait on the futex word in bounded slices.
         ownCpu.pointee.store(me | asleepBit, ordering: .relaxed)
         defer {
-            sleepingFlag.pointee.store(0, ordering: .relaxed)
+            sleepingFlag.pointee.bitwiseAnd(~WakeRequest.futex, ordering: .relaxed)
             ownCpu.pointee.store(currentCpuWord, ordering: .relaxed)
         }
         while true {
             let observed = UnsafeMutableRawPointer(futexWord).assumingMemoryBound(to: Atomic<UInt32>.self)
                 .pointee.load(ordering: .acquiring)
-            sleepingFlag.pointee.store(1, ordering: .sequentiallyConsistent)
+            sleepingFlag.pointee.bitwiseOr(WakeRequest.futex, ordering: .sequentiallyConsistent)
             if try poll() { return }
             var slice = sliceNanos
             if let deadline {

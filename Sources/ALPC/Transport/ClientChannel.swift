@@ -15,6 +15,11 @@ final class ClientChannel: @unchecked Sendable {
     let control: ControlSocket
     let segment: ConnectionSegment
     let doorbell: Doorbell
+    /// What ``pollDescriptor()`` needs, made on first use.
+    private let poller = Mutex<PollSet?>(nil)
+    /// Whether the application polls the connection: from then on, messages that arrive while
+    /// no thread receives ring ``wakeup``.
+    private let polled = Atomic<Bool>(false)
     let geometry: SegmentGeometry
     /// The server's process id, from the kernel's peer credentials.
     let serverPid: Int32
@@ -310,6 +315,24 @@ final class ClientChannel: @unchecked Sendable {
     /// Receives the reply carrying `cookie` into `sink`, or with cookie 0 the next message
     /// nobody else waits for, until `deadline`.
     func receive<Sink: MessageSink>(cookie: UInt32, into sink: inout Sink, deadline: UInt64?) throws(NTStatus) {
+        if polled.load(ordering: .relaxed) {
+            try receivePolled(cookie: cookie, into: &sink, deadline: deadline)
+        } else {
+            try receiveMessage(cookie: cookie, into: &sink, deadline: deadline)
+        }
+    }
+
+    /// ``receive(cookie:into:deadline:)`` on a polled connection: the server need not ring the
+    /// doorbell while this thread receives, and afterwards the descriptor says again whether
+    /// a message waits.
+    @inline(never)
+    private func receivePolled<Sink: MessageSink>(cookie: UInt32, into sink: inout Sink, deadline: UInt64?) throws(NTStatus) {
+        suspendPolling()
+        defer { settlePolling() }
+        try receiveMessage(cookie: cookie, into: &sink, deadline: deadline)
+    }
+
+    private func receiveMessage<Sink: MessageSink>(cookie: UInt32, into sink: inout Sink, deadline: UInt64?) throws(NTStatus) {
         while true {
             let turn: ReplyDemultiplexer.Turn
             do throws(NTStatus) {
@@ -456,6 +479,68 @@ final class ClientChannel: @unchecked Sendable {
         }
     }
 
+    // MARK: Polling
+
+    /// The descriptor an application waits on for this connection (epoll, poll, an event
+    /// loop), made on first use: readable while a message may wait for `receive` (a reply to an
+    /// asynchronous request, a datagram), and once the server has gone.
+    ///
+    /// From the first call on, a message that arrives while no thread of this process
+    /// receives costs the server one doorbell ring.
+    func pollDescriptor() throws(NTStatus) -> Int32 {
+        let set = try poller.withLock { (set) throws(NTStatus) -> PollSet in
+            if let set { return set }
+            let made = try PollSet(control: control)
+            // The server keeps the doorbell, to ring it when asked (``WakeRequest/doorbell``).
+            // Sent under the send lock: control packets of a record must not be split.
+            try sendLock.withLock { () throws(NTStatus) in
+                try control.send(.wakeup, fds: [made.wakeup.fd], timeout: .seconds(2))
+            }
+            set = made
+            return made
+        }
+        polled.store(true, ordering: .relaxed)
+        settlePolling(set)
+        return set.events.fd
+    }
+
+    /// Waits until ``pollDescriptor()`` is readable or `timeout` passes: true when a message
+    /// may wait (or the connection ended), false on time-out.
+    func waitForMessage(timeout: Duration?) throws(NTStatus) -> Bool {
+        let fd = try pollDescriptor()
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let deadline = WaitDeadline(timeout)
+        while true {
+            let result = Glibc.poll(&entry, 1, deadline.remainingMilliseconds)
+            if result > 0 { return true }
+            if result == 0 { return false }
+            guard errno == EINTR else { throw NTStatus(transportErrno: errno) }
+        }
+    }
+
+    /// Once polled, while no thread receives: asks the server to ring ``wakeup`` for the next
+    /// message, and rings it now when a message already waits or the connection ended, so
+    /// that the descriptor is readable while one may wait. (The request is made before the
+    /// check, as a sleeper's flag is: a message published in between is not missed.)
+    private func settlePolling(_ known: PollSet? = nil) {
+        guard let set = known ?? poller.withLock({ $0 }) else { return }
+        set.wakeup.drain()
+        replyRing.consumerSleeping.pointee.bitwiseOr(WakeRequest.doorbell, ordering: .sequentiallyConsistent)
+        let unread = replyRing.tail.pointee.load(ordering: .acquiring) != replyRing.head.pointee.load(ordering: .relaxed)
+        if unread || replies.hasUnclaimed || closedStatus.load(ordering: .relaxed) != 0 { set.wakeup.ring() }
+    }
+
+    /// Rings the poll descriptor's doorbell, if the connection is polled (it closed).
+    private func wakePoller() {
+        guard polled.load(ordering: .relaxed) else { return }
+        poller.withLock { $0 }?.wakeup.ring()
+    }
+
+    /// A thread starts receiving: the server need not ring ``wakeup`` meanwhile.
+    private func suspendPolling() {
+        replyRing.consumerSleeping.pointee.bitwiseAnd(~WakeRequest.doorbell, ordering: .relaxed)
+    }
+
     // MARK: Cancelling
 
     /// Cancels the asynchronous request `cookie`: its reply is dropped, now when it is already
@@ -490,6 +575,7 @@ final class ClientChannel: @unchecked Sendable {
     private func markClosed(_ status: NTStatus) {
         _ = closedStatus.compareExchange(expected: 0, desired: status.rawValue, ordering: .acquiringAndReleasing)
         replies.wakeAll()
+        wakePoller()
     }
 
     /// Tells the server this client is leaving; every later call fails with `status`
@@ -505,5 +591,25 @@ final class ClientChannel: @unchecked Sendable {
         doorbell.ring()
         _ = alpc_futex_wake(replyRing.tailAddress, Int32.max)
         replies.wakeAll()
+        wakePoller()
+    }
+}
+
+/// What a polling application waits on for one client connection: an epoll set holding the
+/// client's doorbell (the server rang: a message came) and its control socket (the server went
+/// away).
+final class PollSet: Sendable {
+    /// The doorbell the server rings.
+    let wakeup: Doorbell
+    /// The epoll set whose descriptor the application polls.
+    let events: EventPoll
+
+    init(control: borrowing ControlSocket) throws(NTStatus) {
+        let wakeup = try Doorbell()
+        let events = try EventPoll()
+        try events.add(wakeup.fd, token: 0, events: [.readable])
+        try events.add(control.fd, token: 1, events: [.readHangUp])
+        self.wakeup = wakeup
+        self.events = events
     }
 }

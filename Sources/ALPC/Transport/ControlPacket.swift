@@ -24,6 +24,9 @@ enum ControlPacket {
     /// before the record is published. An attachment with more descriptors than a packet carries
     /// is split into several packets with the same sequence number.
     case attachment(AttachmentHeader)
+    /// Client to server: an eventfd travels with it, the client's doorbell, which the server
+    /// rings for a record it publishes while the client asks for that (``WakeRequest/doorbell``).
+    case wakeup
 
     /// What an attachment packet says about the descriptors that travel with it.
     struct AttachmentHeader: Equatable {
@@ -53,7 +56,7 @@ enum ControlPacket {
     }
 
     private enum Kind: UInt32 {
-        case connect = 1, accept, refuse, disconnect, section, releaseSection, attachment
+        case connect = 1, accept, refuse, disconnect, section, releaseSection, attachment, wakeup
     }
 
     /// The largest packet: a header, a connect request and the largest message.
@@ -87,6 +90,9 @@ enum ControlPacket {
             out.bytes.append(contentsOf: message)
         case .disconnect:
             out.append(Kind.disconnect.rawValue)
+            out.append(UInt32(0))
+        case .wakeup:
+            out.append(Kind.wakeup.rawValue)
             out.append(UInt32(0))
         case .section(let id, let size):
             out.append(Kind.section.rawValue)
@@ -132,6 +138,8 @@ enum ControlPacket {
             self = .refuse(status: status, message: try reader.readMessage())
         case .disconnect:
             self = .disconnect
+        case .wakeup:
+            self = .wakeup
         case .section:
             let id: UInt64 = try reader.read()
             self = .section(id: id, size: try reader.read())

@@ -67,7 +67,7 @@ package struct Doorbell: ~Copyable, Sendable {
     }
 
     /// Whether `/proc/self/fd` says `fd` is an open eventfd.
-    private static func isEventFD(_ fd: Int32) -> Bool {
+    static func isEventFD(_ fd: Int32) -> Bool {
         let expected = "anon_inode:[eventfd]"
         return withUnsafeTemporaryAllocation(byteCount: 64, alignment: 1) { buffer in
             let length = "/proc/self/fd/\(fd)".withCString { path in

@@ -174,7 +174,7 @@ final class PeerResources: @unchecked Sendable {
                 }
                 return true
             }
-        case .connect, .accept, .refuse, .disconnect:
+        case .connect, .accept, .refuse, .disconnect, .wakeup:
             return false
         }
     }

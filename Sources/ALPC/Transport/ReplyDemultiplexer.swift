@@ -118,6 +118,11 @@ final class ReplyDemultiplexer: @unchecked Sendable {
         }
     }
 
+    /// Whether a message nobody waited for is kept for `receive`.
+    var hasUnclaimed: Bool {
+        lock.withLock { !inbox.isEmpty }
+    }
+
     /// Wakes every waiting thread (the connection closed).
     func wakeAll() {
         lock.withLock { lock.broadcast() }

@@ -80,6 +80,8 @@ final class ServerChannel: @unchecked Sendable {
     @exclusivity(unchecked) var overflow: [[UInt8]] = []
     /// The bytes of `overflow`, charged to the port's pool.
     @exclusivity(unchecked) private var overflowBytes = 0
+    /// The client's doorbell, once it sent one (a client whose application polls it).
+    private var clientDoorbell: Doorbell?
     /// The ids of this process's sections the client has been sent.
     var sentSections: Set<UInt64> = []
     /// The number of the last attachment sent to the client.
@@ -200,9 +202,21 @@ final class ServerChannel: @unchecked Sendable {
         try? handshake.socket.send(.releaseSection(id: id), timeout: .zero)
     }
 
-    /// Wakes a client sleeping on the reply ring.
+    /// Keeps the client's doorbell, and rings it once: a record published before it was kept
+    /// may have found the client asking for it.
+    func installClientDoorbell(_ bell: consuming Doorbell) {
+        sendLock.lock()
+        defer { sendLock.unlock() }
+        clientDoorbell = consume bell
+        clientDoorbell?.ring()
+    }
+
+    /// Wakes a client waiting for the reply ring, as it asked: on the futex, or through its
+    /// doorbell. Holding the send lock.
     func wakeClient() {
-        _ = alpc_futex_wake(replyRing.tailAddress, Int32.max)
+        let requested = replyRing.consumerSleeping.pointee.load(ordering: .relaxed)
+        if requested & WakeRequest.futex != 0 { _ = alpc_futex_wake(replyRing.tailAddress, Int32.max) }
+        if requested & WakeRequest.doorbell != 0 { clientDoorbell?.ring() }
     }
 
     /// Marks the connection closed from the server's side and wakes the client's waiters.
@@ -218,6 +232,7 @@ final class ServerChannel: @unchecked Sendable {
         }
         _ = alpc_futex_wake(replyRing.tailAddress, Int32.max)
         _ = alpc_futex_wake(requestRing.headAddress, Int32.max)
+        sendLock.withLock { clientDoorbell?.ring() }
         handshake.socket.shutdown()
     }
 }

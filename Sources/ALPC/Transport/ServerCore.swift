@@ -468,6 +468,17 @@ final class ServerCore: @unchecked Sendable {
                     PeerDescriptorCloser.shared.close(fds)
                     beginClosing(channel, .closed)
                     return
+                case .success((.wakeup, let fds)):
+                    // The client's doorbell: exactly one eventfd (anything else is closed away
+                    // from this thread, and the connection ends).
+                    guard fds.count == 1, Doorbell.isEventFD(fds[0]),
+                        let bell = try? Doorbell(adopting: OwnedDescriptor(adopting: fds[0]))
+                    else {
+                        PeerDescriptorCloser.shared.close(fds)
+                        abandon(channel)
+                        return
+                    }
+                    channel.installClientDoorbell(bell)
                 case .success((let packet, let fds)):
                     guard channel.peerResources.accept(packet, fds: fds) else {
                         abandon(channel)

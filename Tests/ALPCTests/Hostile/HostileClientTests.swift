@@ -17,7 +17,7 @@ extension HostileTests {
         case hugeRecordLength, zeroRecordLength, unknownKind, dataLengthBeyondRecord, garbageAttributes
         case attachmentFlagWithoutPacket, tailFarAhead, tailBackwards, replyHeadMoved
         case recordRewrittenWhileRead, garbageControlPackets, serverPacketsFromClient
-        case sectionThatIsNotMemfd, attachmentThatLies, descriptorLadenGarbage, datagramFlood
+        case sectionThatIsNotMemfd, wakeupThatIsNotEventfd, attachmentThatLies, descriptorLadenGarbage, datagramFlood
         case connectStorm
 
         var description: String { rawValue }
@@ -218,6 +218,10 @@ extension HostileTests {
             case .sectionThatIsNotMemfd:
                 let file = open("/dev/null", O_RDONLY)
                 hand.sendRaw(ControlPacket.section(id: 1, size: 4096).encoded(), fds: [file])
+                close(file)
+            case .wakeupThatIsNotEventfd:
+                let file = open("/dev/null", O_RDONLY)
+                hand.sendRaw(ControlPacket.wakeup.encoded(), fds: [file])
                 close(file)
             case .attachmentThatLies:
                 let event = eventfd(0, 0)

@@ -45,7 +45,9 @@ typedef struct _ALPC_SEGMENT_HEADER {
 /**
  * One ring's indices and wait flags. The producer writes the first cache line, the consumer the
  * second. Tail and Head are free-running slot counts; a *Cpu word is 0 while its side sleeps and
- * 1 + its CPU while it runs; a *Sleeping word is nonzero while its side wants a wake-up.
+ * 1 + its CPU while it runs; a *Sleeping word is nonzero while its side wants a wake-up: bit 0 (1) on the futex (the Tail
+ * word for a consumer, Head for a producer), bit 1 (2, a client's ConsumerSleeping only) through
+ * the doorbell the client sent in a WAKEUP control packet.
  */
 typedef struct _ALPC_RING_CONTROL {
     ULONG Tail;

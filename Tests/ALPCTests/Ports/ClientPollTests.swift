@@ -1,0 +1,74 @@
+@testable import ALPC
+import CALPC
+import Glibc
+import Testing
+
+extension PortsTests {
+    /// A client connection's pollable descriptor: readable while a message waits for
+    /// `receive`, and once the server has gone (issue 11, item 3).
+    @Suite("Client poll descriptor", .sharedPeers)
+    struct ClientPollTests {
+        /// Whether `fd` is readable, waiting at most `milliseconds`.
+        private static func isReadable(_ fd: Int32, waitingMilliseconds milliseconds: Int32 = 0) -> Bool {
+            var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            return poll(&entry, 1, milliseconds) == 1
+        }
+
+        @Test("Readable exactly while a reply to an asynchronous request or a datagram waits, through an epoll loop")
+        func repliesAnnounced() throws {
+            let name = uniquePortName()
+            let peer = try startServer(name)
+            defer { peer.kill(signal: SIGKILL) }
+            let client = try AlpcClient(portName: name, timeout: .seconds(10))
+            let fd = try client.pollDescriptor()
+            #expect(try client.pollDescriptor() == fd)
+            #expect(!Self.isReadable(fd))
+
+            // An epoll loop of the application's own, with the connection in it.
+            let loop = try EventPoll()
+            try loop.add(fd, token: 7, events: [.readable])
+            var events = EventPoll.Buffer(capacity: 4)
+
+            for round in 0..<3 {
+                _ = try client.send(AlpcMessage(string: "async \(round)"))
+                #expect(try loop.wait(into: &events, timeout: .seconds(10)) == 1, "round \(round): no wake-up")
+                #expect(events[0].token == 7)
+                let reply = try client.receive(timeout: .zero)
+                #expect(reply.string == "REQUEST 'async \(round)' DONE")
+                // Nothing more waits: not readable.
+                #expect(!Self.isReadable(fd), "round \(round): still readable")
+            }
+
+            // Two at once: readable until both are received.
+            _ = try client.send(AlpcMessage(string: "first"))
+            _ = try client.send(AlpcMessage(string: "second"))
+            #expect(try client.waitForMessage(timeout: .seconds(10)))
+            var received: [String] = []
+            let deadline = ContinuousClock.now + .seconds(10)
+            while received.count < 2 && ContinuousClock.now < deadline {
+                guard Self.isReadable(fd, waitingMilliseconds: 1000) else { continue }
+                if let message = try? client.receive(timeout: .zero) { received.append(message.string) }
+            }
+            #expect(received == ["REQUEST 'first' DONE", "REQUEST 'second' DONE"])
+            #expect(!Self.isReadable(fd))
+
+            // A synchronous call leaves nothing behind that would make it readable.
+            #expect(try client.sendReceive("sync", timeout: .seconds(10)).string == "REQUEST 'sync' DONE")
+            #expect(!Self.isReadable(fd, waitingMilliseconds: 50))
+            #expect(try client.waitForMessage(timeout: .milliseconds(50)) == false)
+            client.disconnect()
+        }
+
+        @Test("Readable once the server is killed; the receive then says so")
+        func serverGone() throws {
+            let name = uniquePortName()
+            let peer = try startServer(name)
+            let client = try AlpcClient(portName: name, timeout: .seconds(10))
+            let fd = try client.pollDescriptor()
+            #expect(!Self.isReadable(fd))
+            peer.kill(signal: SIGKILL)
+            #expect(Self.isReadable(fd, waitingMilliseconds: 5000))
+            #expect(throws: NTStatus.portDisconnected) { _ = try client.receive(timeout: .seconds(1)) }
+        }
+    }
+}
