@@ -66,7 +66,10 @@ enum AdaptiveWait {
                 }
                 rounds &+= 1
                 if rounds & 7 == 0 {
-                    if alpc_now_ns() &- spinStart > spinBudgetNanos { break }
+                    let now = alpc_now_ns()
+                    if now &- spinStart > spinBudgetNanos { break }
+                    // A deadline before the end of the budget ends the spin too.
+                    if let deadline, now >= deadline { break }
                     // A peer that went to sleep on our CPU can only run if we stop.
                     if !peerIsElsewhere(peerCpu.pointee.load(ordering: .relaxed), me: me) { break }
                 }

@@ -314,11 +314,16 @@ final class ClientChannel: @unchecked Sendable {
 
     /// Receives the reply carrying `cookie` into `sink`, or with cookie 0 the next message
     /// nobody else waits for, until `deadline`.
-    func receive<Sink: MessageSink>(cookie: UInt32, into sink: inout Sink, deadline: UInt64?) throws(NTStatus) {
+    ///
+    /// With `keepExpecting`, a receive that times out leaves the reply `cookie` awaited (an
+    /// asynchronous caller tries again later); otherwise any failure ends the wait for it.
+    func receive<Sink: MessageSink>(
+        cookie: UInt32, into sink: inout Sink, deadline: UInt64?, keepExpecting: Bool = false
+    ) throws(NTStatus) {
         if polled.load(ordering: .relaxed) {
-            try receivePolled(cookie: cookie, into: &sink, deadline: deadline)
+            try receivePolled(cookie: cookie, into: &sink, deadline: deadline, keepExpecting: keepExpecting)
         } else {
-            try receiveMessage(cookie: cookie, into: &sink, deadline: deadline)
+            try receiveMessage(cookie: cookie, into: &sink, deadline: deadline, keepExpecting: keepExpecting)
         }
     }
 
@@ -326,19 +331,23 @@ final class ClientChannel: @unchecked Sendable {
     /// doorbell while this thread receives, and afterwards the descriptor says again whether
     /// a message waits.
     @inline(never)
-    private func receivePolled<Sink: MessageSink>(cookie: UInt32, into sink: inout Sink, deadline: UInt64?) throws(NTStatus) {
+    private func receivePolled<Sink: MessageSink>(
+        cookie: UInt32, into sink: inout Sink, deadline: UInt64?, keepExpecting: Bool
+    ) throws(NTStatus) {
         suspendPolling()
         defer { settlePolling() }
-        try receiveMessage(cookie: cookie, into: &sink, deadline: deadline)
+        try receiveMessage(cookie: cookie, into: &sink, deadline: deadline, keepExpecting: keepExpecting)
     }
 
-    private func receiveMessage<Sink: MessageSink>(cookie: UInt32, into sink: inout Sink, deadline: UInt64?) throws(NTStatus) {
+    private func receiveMessage<Sink: MessageSink>(
+        cookie: UInt32, into sink: inout Sink, deadline: UInt64?, keepExpecting: Bool
+    ) throws(NTStatus) {
         while true {
             let turn: ReplyDemultiplexer.Turn
             do throws(NTStatus) {
                 turn = try replies.nextTurn(for: cookie, deadline: deadline) { closedStatus.load(ordering: .acquiring) }
             } catch {
-                if cookie != 0 { replies.stopExpecting(cookie) }
+                if cookie != 0 && !(keepExpecting && error == .timeout) { replies.stopExpecting(cookie) }
                 throw error
             }
             switch turn {
@@ -358,7 +367,7 @@ final class ClientChannel: @unchecked Sendable {
                 case .failure(let error):
                     // A reply too big for the buffer stays on the ring; once nobody awaits its
                     // cookie, the next receive gets it.
-                    if cookie != 0 { replies.stopExpecting(cookie) }
+                    if cookie != 0 && !(keepExpecting && error == .timeout) { replies.stopExpecting(cookie) }
                     throw error
                 }
             }
@@ -479,6 +488,43 @@ final class ClientChannel: @unchecked Sendable {
         }
     }
 
+    // MARK: Waiting without a thread
+
+    /// How long an asynchronous caller spins for a reply before it suspends: about the time a
+    /// server awake on another CPU takes to answer.
+    static let asyncSpinNanos: UInt64 = 20_000
+
+    /// Waits, without blocking a thread, for the reply `cookie` (0: the next message nobody
+    /// waits for) and delivers it into `message`: spins briefly, then suspends the task until
+    /// the poll descriptor says a message may wait, and tries again, until `deadline`.
+    ///
+    /// - Throws: `.timeout`, `.cancelled` when the task is cancelled (the reply, when it
+    ///   comes, is dropped), or what a receive throws.
+    func receiveAsync(cookie: UInt32, into message: AlpcMessage, deadline: UInt64?) async throws(NTStatus) {
+        var attemptDeadline = min(deadline ?? .max, alpc_now_ns() &+ Self.asyncSpinNanos)
+        while true {
+            do throws(NTStatus) {
+                var sink = CopyingSink(message: message)
+                try receive(cookie: cookie, into: &sink, deadline: attemptDeadline, keepExpecting: true)
+                return
+            } catch .timeout {
+                // Not yet: suspend below.
+            }
+            if Task.isCancelled || deadline.map({ alpc_now_ns() >= $0 }) == true {
+                if cookie != 0 { replies.abandon(cookie) }
+                throw Task.isCancelled ? .cancelled : .timeout
+            }
+            do throws(NTStatus) {
+                try await AsyncWaiter(fd: try pollDescriptor()).wait(deadline: deadline)
+            } catch {
+                if cookie != 0 { replies.abandon(cookie) }
+                throw error
+            }
+            // Readable (or the deadline, or a cancellation): try once more without waiting.
+            attemptDeadline = alpc_now_ns()
+        }
+    }
+
     // MARK: Polling
 
     /// The descriptor an application waits on for this connection (epoll, poll, an event
@@ -527,7 +573,7 @@ final class ClientChannel: @unchecked Sendable {
         set.wakeup.drain()
         replyRing.consumerSleeping.pointee.bitwiseOr(WakeRequest.doorbell, ordering: .sequentiallyConsistent)
         let unread = replyRing.tail.pointee.load(ordering: .acquiring) != replyRing.head.pointee.load(ordering: .relaxed)
-        if unread || replies.hasUnclaimed || closedStatus.load(ordering: .relaxed) != 0 { set.wakeup.ring() }
+        if unread || replies.hasParked || closedStatus.load(ordering: .relaxed) != 0 { set.wakeup.ring() }
     }
 
     /// Rings the poll descriptor's doorbell, if the connection is polled (it closed).

@@ -118,9 +118,10 @@ final class ReplyDemultiplexer: @unchecked Sendable {
         }
     }
 
-    /// Whether a message nobody waited for is kept for `receive`.
-    var hasUnclaimed: Bool {
-        lock.withLock { !inbox.isEmpty }
+    /// Whether a message is kept for a receiver: in the inbox, or in a waiting thread's
+    /// mailbox (an asynchronous caller takes it when the poll descriptor wakes it).
+    var hasParked: Bool {
+        lock.withLock { !inbox.isEmpty || !mailbox.isEmpty }
     }
 
     /// Wakes every waiting thread (the connection closed).
@@ -165,6 +166,21 @@ final class ReplyDemultiplexer: @unchecked Sendable {
             cancelled.append(cookie)
             cancelledCount.store(cancelled.count, ordering: .relaxed)
         }
+    }
+
+    /// Stops waiting for the reply `cookie` and drops it: now when it is already parked, or
+    /// when it comes (an asynchronous caller was cancelled).
+    func abandon(_ cookie: UInt32) {
+        let dropped: Parked? = lock.withLock {
+            awaiting.remove(cookie)
+            if let parked = mailbox.removeValue(forKey: cookie) { return parked }
+            if cancelled.count == Self.maxCancelled { cancelled.removeFirst() }
+            cancelled.append(cookie)
+            cancelledCount.store(cancelled.count, ordering: .relaxed)
+            return nil
+        }
+        // Its descriptors and section holds go with it, outside the lock.
+        _ = dropped
     }
 
     /// True, forgetting the cancellation, when `cookie` is a cancelled request's (its reply is

@@ -202,13 +202,15 @@ final class ServerChannel: @unchecked Sendable {
         try? handshake.socket.send(.releaseSection(id: id), timeout: .zero)
     }
 
-    /// Keeps the client's doorbell, and rings it once: a record published before it was kept
-    /// may have found the client asking for it.
+    /// Keeps the client's doorbell, and rings it when the client has records unread: one
+    /// published before the doorbell was kept may have found the client asking for it.
     func installClientDoorbell(_ bell: consuming Doorbell) {
         sendLock.lock()
         defer { sendLock.unlock() }
         clientDoorbell = consume bell
-        clientDoorbell?.ring()
+        if replyRing.tail.pointee.load(ordering: .relaxed) != replyRing.head.pointee.load(ordering: .acquiring) {
+            clientDoorbell?.ring()
+        }
     }
 
     /// Wakes a client waiting for the reply ring, as it asked: on the futex, or through its

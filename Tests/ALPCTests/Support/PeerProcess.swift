@@ -1,4 +1,5 @@
 import CALPC
+import CALPCSystem
 import Testing
 
 #if canImport(Glibc)
