@@ -59,8 +59,9 @@ extension PortsTests {
             }
             let client = try AlpcClient(portName: name, timeout: .seconds(10))
             acceptor.join()
-            // Once the connection's poll descriptor exists, nothing more may stay.
-            _ = try client.pollDescriptor()
+            // Once the connection's poll descriptor and the reactor exist (a wait that suspends
+            // makes both), nothing more may stay.
+            await #expect(throws: NTStatus.timeout) { _ = try await client.receive(timeout: .milliseconds(50)) }
             let warmUp = Task { () async throws(NTStatus) -> String in try await client.sendReceive("warm-up", timeout: .seconds(10)).string }
             let warmUpRequest = try server.receive(timeout: .seconds(10))
             try server.send(warmUpRequest)
