@@ -49,7 +49,7 @@ final class AlpcRoundTrips {
 
     let portName: String
     let client: AlpcClient
-    private var messages: [Int: (request: AlpcMessage, reply: AlpcMessage)] = [:]
+    private(set) var messages: [Int: (request: AlpcMessage, reply: AlpcMessage)] = [:]
     /// Per view payload: its section and view (created once), the request naming the view and
     /// the message the reply is received into.
     private var views: [Int: (section: AlpcSection, view: DataView, request: AlpcMessage, reply: AlpcMessage)] = [:]

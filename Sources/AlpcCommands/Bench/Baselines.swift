@@ -9,7 +9,7 @@ enum Baselines {
         case .pipe: BL_PIPE
         case .futex: BL_FUTEX
         case .spin: BL_SPIN
-        case .alpc, .alpcC, .alpcBatch, .ring: nil
+        case .alpc, .alpcC, .alpcAsync, .alpcBatch, .ring: nil
         }
     }
 

@@ -56,7 +56,10 @@ final class BenchRun {
         for payload in plan.payloads {
             if let method = AlpcRoundTrips.method(forPayload: payload) {
                 add(.alpc, .roundtrip, payload, iterations: 200)
-                if method == .inlineMessage { add(.alpcC, .roundtrip, payload, iterations: 200) }
+                if method == .inlineMessage {
+                    add(.alpcC, .roundtrip, payload, iterations: 200)
+                    add(.alpcAsync, .roundtrip, payload, iterations: 200)
+                }
                 if let note = AlpcRoundTrips.methodNote(payload: payload) { notes.append(note) }
             } else {
                 notes.append(AlpcRoundTrips.notMeasuredReason(payload: payload))
@@ -127,13 +130,17 @@ final class BenchRun {
         let timed: UInt64
         let perOperation: Double
         switch (key.transport, key.mode) {
-        case (.alpc, .roundtrip), (.alpcC, .roundtrip):
+        case (.alpc, .roundtrip), (.alpcC, .roundtrip), (.alpcAsync, .roundtrip):
             let buffer = samples.prefix(iterations)
             let what = "\(key.transport.rawValue) \(ByteCount(key.payload)) round trips"
             let done = try BenchSignals.withWatchdog(seconds: watchdogSeconds, what: what) { () throws(BenchError) -> Int in
                 let deadline = batchDeadline(wallStart)
                 if key.transport == .alpcC {
                     return try alpcC.roundTrips(
+                        payload: key.payload, warmup: warmup, idleGapNanos: idleGapNanos, deadline: deadline, into: buffer)
+                }
+                if key.transport == .alpcAsync {
+                    return try alpc.asyncRoundTrips(
                         payload: key.payload, warmup: warmup, idleGapNanos: idleGapNanos, deadline: deadline, into: buffer)
                 }
                 return try alpc.roundTrips(

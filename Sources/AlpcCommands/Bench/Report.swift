@@ -33,10 +33,10 @@ struct BenchReport {
         for payload in payloads {
             let alpc = result(.alpc, .roundtrip, payload)
             var first = true
-            for transport in [BenchTransport.alpc, .alpcC] + BenchTransport.roundTripBaselines {
+            for transport in [BenchTransport.alpc, .alpcC, .alpcAsync] + BenchTransport.roundTripBaselines {
                 guard let cell = result(transport, .roundtrip, payload) else { continue }
                 var ratioP50 = "", ratioP99 = ""
-                if transport != .alpc, transport != .alpcC, let alpc, alpc.sampleCount > 0, cell.sampleCount > 0 {
+                if BenchTransport.roundTripBaselines.contains(transport), let alpc, alpc.sampleCount > 0, cell.sampleCount > 0 {
                     ratioP50 = ratio(alpc.p50, cell.p50)
                     ratioP99 = ratio(alpc.p99, cell.p99)
                 }
@@ -49,14 +49,18 @@ struct BenchReport {
             }
         }
         lines += Self.align(rows, rightAligned: [2, 3, 4, 5, 6, 7, 8])
-        let fromC = payloads.compactMap { payload -> String? in
-            guard let alpc = result(.alpc, .roundtrip, payload), let alpcC = result(.alpcC, .roundtrip, payload),
-                alpc.sampleCount > 0, alpcC.sampleCount > 0
-            else { return nil }
-            return "\(ByteCount(payload)) \(ratio(alpcC.p50, alpc.p50))"
-        }
-        if !fromC.isEmpty {
-            lines.append("alpc-c (C through NtAlpcSendWaitReceivePort) / alpc (Swift API), p50: " + fromC.joined(separator: ", "))
+        let comparisons: [(BenchTransport, String)] = [
+            (.alpcC, "alpc-c (C through NtAlpcSendWaitReceivePort) / alpc (Swift API), p50: "),
+            (.alpcAsync, "alpc-async (await sendReceive on a task) / alpc (blocking call), p50: "),
+        ]
+        for (other, label) in comparisons {
+            let parts = payloads.compactMap { payload -> String? in
+                guard let alpc = result(.alpc, .roundtrip, payload), let cell = result(other, .roundtrip, payload),
+                    alpc.sampleCount > 0, cell.sampleCount > 0
+                else { return nil }
+                return "\(ByteCount(payload)) \(ratio(cell.p50, alpc.p50))"
+            }
+            if !parts.isEmpty { lines.append(label + parts.joined(separator: ", ")) }
         }
         lines.append("")
 

@@ -5,6 +5,8 @@ enum BenchTransport: String, CaseIterable, Sendable {
     case alpc
     /// ALPC from C: NtAlpcSendWaitReceivePort through the C API, against the same peer.
     case alpcC = "alpc-c"
+    /// ALPC from Swift concurrency: the async sendReceive, on a task.
+    case alpcAsync = "alpc-async"
     /// ALPC datagrams sent in groups (sendDatagrams) and drained in batches (receive(upTo:)).
     case alpcBatch = "alpc-batch"
     case udsSeqpacket = "uds-seqpacket"
