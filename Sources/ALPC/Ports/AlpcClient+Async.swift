@@ -32,7 +32,7 @@ extension AlpcClient {
     }
 
     /// Sends `text` (UTF-8) as a request and waits for its reply without blocking a thread:
-    /// see ``sendReceive(_:receiveInto:timeout:)-(_,_,_)``.
+    /// see the async `sendReceive(_:receiveInto:timeout:)`.
     @discardableResult
     public func sendReceive(_ text: String, timeout: Duration? = nil) async throws(NTStatus) -> AlpcMessage {
         try await sendReceive(AlpcMessage(string: text), timeout: timeout)
@@ -40,7 +40,7 @@ extension AlpcClient {
 
     /// Receives the next message nobody else waits for (a reply to an asynchronous request,
     /// or a datagram) without blocking a thread: the task is suspended until one may have
-    /// come, as for ``sendReceive(_:receiveInto:timeout:)-(_,_,_)``.
+    /// come, as for the async `sendReceive(_:receiveInto:timeout:)`.
     ///
     /// - Throws: `.cancelled`, `.timeout`, `.portDisconnected`, or `.bufferTooSmall` (the
     ///   message stays queued).
