@@ -142,15 +142,7 @@ enum FuzzTarget: String, CaseIterable {
             return seeds
         case .segmentGeometry:
             let geometry = Self.geometry
-            var header = ALPC_SEGMENT_HEADER()
-            header.Magic = ALPC_SEGMENT_MAGIC
-            header.Version = ALPC_SEGMENT_VERSION
-            header.SlotSize = UInt32(geometry.slotSize)
-            header.SlotCount = UInt32(geometry.slotCount)
-            header.MaxMessageLength = UInt32(geometry.maxMessageLength)
-            header.SegmentSize = UInt64(geometry.segmentSize)
-            header.SlotsOffset = ALPC_SEGMENT_SLOTS_OFFSET
-            var seed = withUnsafeBytes(of: header) { Array($0) }
+            var seed = withUnsafeBytes(of: geometry.header(serverPid: 1)) { Array($0) }
             withUnsafeBytes(of: UInt64(geometry.segmentSize).littleEndian) { seed.append(contentsOf: $0) }
             return [seed]
         }

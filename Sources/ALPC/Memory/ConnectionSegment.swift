@@ -24,16 +24,7 @@ struct ConnectionSegment: ~Copyable {
         let owned = OwnedDescriptor(adopting: fd)
         guard alpc_memfd_seal(fd) == 0 else { throw .insufficientResources }
         let mapping = try SharedMapping(fd: fd, size: geometry.segmentSize)
-        var header = ALPC_SEGMENT_HEADER()
-        header.Magic = ALPC_SEGMENT_MAGIC
-        header.Version = ALPC_SEGMENT_VERSION
-        header.SlotSize = UInt32(geometry.slotSize)
-        header.SlotCount = UInt32(geometry.slotCount)
-        header.MaxMessageLength = UInt32(geometry.maxMessageLength)
-        header.ServerPid = UInt32(bitPattern: serverPid)
-        header.SegmentSize = UInt64(geometry.segmentSize)
-        header.SlotsOffset = ALPC_SEGMENT_SLOTS_OFFSET
-        mapping.base.storeBytes(of: header, as: ALPC_SEGMENT_HEADER.self)
+        mapping.base.storeBytes(of: geometry.header(serverPid: serverPid), as: ALPC_SEGMENT_HEADER.self)
         return ConnectionSegment(mapping: mapping, geometry: geometry, file: owned, fileDescriptorNumber: fd)
     }
 

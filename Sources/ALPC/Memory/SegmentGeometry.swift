@@ -53,6 +53,20 @@ struct SegmentGeometry: Sendable, Equatable {
         }
     }
 
+    /// The segment header a server writes for this geometry (ClosedFlags clear).
+    func header(serverPid: Int32) -> ALPC_SEGMENT_HEADER {
+        var header = ALPC_SEGMENT_HEADER()
+        header.Magic = ALPC_SEGMENT_MAGIC
+        header.Version = ALPC_SEGMENT_VERSION
+        header.SlotSize = UInt32(slotSize)
+        header.SlotCount = UInt32(slotCount)
+        header.MaxMessageLength = UInt32(maxMessageLength)
+        header.ServerPid = UInt32(bitPattern: serverPid)
+        header.SegmentSize = UInt64(segmentSize)
+        header.SlotsOffset = ALPC_SEGMENT_SLOTS_OFFSET
+        return header
+    }
+
     /// The bytes of the whole segment: header, two ring controls, two rings of slots.
     var segmentSize: Int {
         Int(ALPC_SEGMENT_SLOTS_OFFSET) + 2 * slotCount * slotSize

@@ -45,13 +45,14 @@ final class HandClient {
         ring()
     }
 
-    /// Publishes a well-formed record of `kind` carrying `text`.
-    func publishValid(_ text: String, kind: UInt32 = ALPC_RECORD_REQUEST, cookie: UInt32 = 1) throws {
+    /// Publishes a record of `kind` carrying `text`, with slot `flags` (well-formed unless the
+    /// kind or the flags lie).
+    func publishValid(_ text: String, kind: UInt32 = ALPC_RECORD_REQUEST, cookie: UInt32 = 1, flags: UInt32 = 0) throws {
         let message = try AlpcMessage(string: text)
         publish { slot in
             SlotRecord.write(
                 message, dataLength: message.dataLength, kind: kind, cookie: cookie,
-                clientId: ClientID(process: 1, thread: 1), messageId: 0, callbackId: 0, to: slot)
+                clientId: ClientID(process: 1, thread: 1), messageId: 0, callbackId: 0, flags: flags, to: slot)
         }
     }
 

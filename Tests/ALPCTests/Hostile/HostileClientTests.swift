@@ -142,13 +142,7 @@ extension HostileTests {
                 hand.publish { $0.initializeMemory(as: UInt8.self, repeating: 0, count: header) }
             case .unknownKind:
                 try hand.publishValid("kind")
-                // Rewrite the published record's kind: the next one is read after it.
-                hand.publish { slot in
-                    let message = try! AlpcMessage(string: "unknown kind")
-                    SlotRecord.write(
-                        message, dataLength: message.dataLength, kind: 0x77, cookie: 2, clientId: ClientID(process: 1, thread: 1),
-                        messageId: 0, callbackId: 0, to: slot)
-                }
+                try hand.publishValid("unknown kind", kind: 0x77, cookie: 2)
             case .dataLengthBeyondRecord:
                 hand.publish { slot in
                     let message = try! AlpcMessage(string: "lies")
@@ -175,13 +169,7 @@ extension HostileTests {
                     slot.storeBytes(of: UInt32(MemoryLayout<PORT_MESSAGE>.size + padded + 256), as: UInt32.self)
                 }
             case .attachmentFlagWithoutPacket:
-                hand.publish { slot in
-                    let message = try! AlpcMessage(string: "flagged")
-                    SlotRecord.write(
-                        message, dataLength: message.dataLength, kind: ALPC_RECORD_REQUEST, cookie: 1,
-                        clientId: ClientID(process: 1, thread: 1), messageId: 0, callbackId: 0,
-                        flags: ALPC_SLOT_FLAG_ATTACHMENT, to: slot)
-                }
+                try hand.publishValid("flagged", flags: ALPC_SLOT_FLAG_ATTACHMENT)
             case .tailFarAhead:
                 hand.setTail(5_000)
             case .tailBackwards:
@@ -228,13 +216,7 @@ extension HostileTests {
                 let header = ControlPacket.AttachmentHeader(sequence: 1, handleCount: 5, eventCount: 0, firstDescriptor: 0)
                 hand.sendRaw(ControlPacket.attachment(header).encoded(), fds: [event])
                 close(event)
-                hand.publish { slot in
-                    let message = try! AlpcMessage(string: "lying attachment")
-                    SlotRecord.write(
-                        message, dataLength: message.dataLength, kind: ALPC_RECORD_REQUEST, cookie: 1,
-                        clientId: ClientID(process: 1, thread: 1), messageId: 0, callbackId: 0,
-                        flags: ALPC_SLOT_FLAG_ATTACHMENT, to: slot)
-                }
+                try hand.publishValid("lying attachment", flags: ALPC_SLOT_FLAG_ATTACHMENT)
             case .descriptorLadenGarbage:
                 let events = (0..<200).map { _ in eventfd(0, 0) }
                 hand.sendRaw([0xFF, 0xFF, 0xFF, 0x7F] + [UInt8](repeating: 0, count: 12), fds: events)

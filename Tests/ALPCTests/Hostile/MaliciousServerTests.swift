@@ -61,16 +61,7 @@ extension HostileTests {
 
         /// A header as an honest server writes it, for a geometry of 64 slots of 0x1000 bytes.
         static func honestHeader() -> ALPC_SEGMENT_HEADER {
-            let geometry = SegmentGeometry(maxMessageLength: 0x1000)
-            var header = ALPC_SEGMENT_HEADER()
-            header.Magic = ALPC_SEGMENT_MAGIC
-            header.Version = ALPC_SEGMENT_VERSION
-            header.SlotSize = UInt32(geometry.slotSize)
-            header.SlotCount = UInt32(geometry.slotCount)
-            header.MaxMessageLength = UInt32(geometry.maxMessageLength)
-            header.SegmentSize = UInt64(geometry.segmentSize)
-            header.SlotsOffset = ALPC_SEGMENT_SLOTS_OFFSET
-            return header
+            SegmentGeometry(maxMessageLength: 0x1000).header(serverPid: getpid())
         }
 
         static func sendAccept(_ socket: borrowing ControlSocket, segment: Int32, doorbell: Int32?) throws {
