@@ -11,6 +11,8 @@ shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(control-packets slot-records segment-geometry)
 
+# (SwiftPM keeps its build plan of a path dependency even when files were added to it: drop it.)
+rm -f .build/debug.yaml
 swift build -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library 2>&1 | grep -v "Cannot export local symbol" | tail -2
 binary=.build/debug/alpc-fuzz
 mkdir -p .build/crashes
