@@ -19,11 +19,21 @@ public func ntClose(_ handle: HANDLE?) -> NTSTATUS {
 public func ntWaitForSingleObject(_ handle: HANDLE?, _ alertable: BOOLEAN, _ timeout: PLARGE_INTEGER?) -> NTSTATUS {
     let wait = NTTimeout.duration(timeout)
     if let port = PortTable.shared.port(handle) {
-        guard case .connection(let server) = port.kind, server.pollDescriptor != nil else {
-            return STATUS_OBJECT_TYPE_MISMATCH
-        }
+        guard port.flags & ALPC_PORFLG_WAITABLE_PORT != 0 else { return STATUS_OBJECT_TYPE_MISMATCH }
         do {
-            return try server.waitForMessage(timeout: wait) ? STATUS_WAIT_0 : STATUS_TIMEOUT
+            switch port.kind {
+            case .connection(let server):
+                return try server.waitForMessage(timeout: wait) ? STATUS_WAIT_0 : STATUS_TIMEOUT
+            case .client(let clientPort):
+                // An asynchronous connect's outcome is itself the message a receive gets.
+                let start = ContinuousClock.now
+                guard clientPort.waitConnected(timeout: wait) else { return STATUS_TIMEOUT }
+                if clientPort.hasOutcome { return STATUS_WAIT_0 }
+                let left = wait.map { max(.zero, $0 - (ContinuousClock.now - start)) }
+                return try clientPort.client(timeout: .zero).waitForMessage(timeout: left) ? STATUS_WAIT_0 : STATUS_TIMEOUT
+            case .communication:
+                return STATUS_OBJECT_TYPE_MISMATCH
+            }
         } catch {
             return error.rawValue
         }

@@ -97,6 +97,11 @@ final class ClientPort: Sendable {
         }
     }
 
+    /// Whether an asynchronous connect's outcome waits for the next receive.
+    var hasOutcome: Bool {
+        pending.withLock { $0 != nil }
+    }
+
     /// Puts back an outcome that the receive could not deliver (its buffer was too small).
     func restore(_ outcome: Outcome) {
         pending.withLock { $0 = outcome }

@@ -182,8 +182,13 @@ public func ntAlpcDisconnectPort(_ portHandle: HANDLE?, _ flags: ULONG) -> NTSTA
 /// AlpcGetPortDescriptor: see alpc.h.
 @c(AlpcGetPortDescriptor)
 public func alpcGetPortDescriptor(_ portHandle: HANDLE?) -> Int32 {
-    PortTable.shared.port(portHandle)?.server.flatMap { server in
-        if case .connection = PortTable.shared.port(portHandle)?.kind { return server.pollDescriptor }
-        return nil
-    } ?? -1
+    guard let port = PortTable.shared.port(portHandle), port.flags & ALPC_PORFLG_WAITABLE_PORT != 0 else { return -1 }
+    switch port.kind {
+    case .connection(let server):
+        return server.pollDescriptor ?? -1
+    case .client(let clientPort):
+        return (try? clientPort.connectedClient?.pollDescriptor()) ?? -1
+    case .communication:
+        return -1
+    }
 }

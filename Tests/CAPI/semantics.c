@@ -9,6 +9,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -125,6 +126,45 @@ static int client(const char *which, const char *name) {
         HANDLE port = connect_port(name, ALPC_MSGFLG_SYNC_REQUEST);
         request(port, "one", "ok:one");
         request(port, "two", "ok:two");
+        NtClose(port);
+    } else if (strcmp(which, "waitable-client") == 0) {
+        /* A client port connected waitable: its descriptor and NtWaitForSingleObject announce
+         * the reply to an asynchronous request. */
+        set_port_name(name);
+        ALPC_PORT_ATTRIBUTES attributes;
+        RtlZeroMemory(&attributes, sizeof attributes);
+        attributes.Flags = ALPC_PORFLG_WAITABLE_PORT;
+        attributes.MaxMessageLength = sizeof(MESSAGE);
+        HANDLE port = NULL;
+        LARGE_INTEGER timeout = capi_ms(10000), zero = {.QuadPart = 0};
+        CHECK_STATUS(NtAlpcConnectPort(&port, &usPortName, NULL, &attributes, ALPC_MSGFLG_SYNC_REQUEST, NULL, NULL, NULL,
+                                       NULL, NULL, &timeout),
+                     STATUS_SUCCESS);
+        int fd = AlpcGetPortDescriptor(port);
+        CHECK(fd >= 0, "a waitable client port has a descriptor");
+        CHECK_STATUS(NtWaitForSingleObject(port, FALSE, &zero), STATUS_TIMEOUT);
+        MESSAGE message;
+        RtlZeroMemory(&message, sizeof message);
+        set_data(&message, "later", 5);
+        CHECK_STATUS(NtAlpcSendWaitReceivePort(port, 0, &message.Header, NULL, NULL, NULL, NULL, NULL), STATUS_SUCCESS);
+        /* The server answers after 200 ms: the wait ends with its reply. */
+        CHECK_STATUS(NtWaitForSingleObject(port, FALSE, &timeout), STATUS_WAIT_0);
+        struct pollfd entry = {.fd = fd, .events = POLLIN};
+        CHECK(poll(&entry, 1, 0) == 1, "the descriptor is readable");
+        /* Readable means a receive may find a message: receive without waiting until it does. */
+        SIZE_T length = sizeof message;
+        NTSTATUS status;
+        long long deadline = capi_now_ms() + 2000;
+        while ((status = NtAlpcSendWaitReceivePort(port, 0, NULL, NULL, &message.Header, &length, NULL, &zero)) ==
+                   STATUS_TIMEOUT &&
+               capi_now_ms() < deadline) {
+            poll(&entry, 1, 100);
+            length = sizeof message;
+        }
+        CHECK_STATUS(status, STATUS_SUCCESS);
+        CHECK(message.Header.u1.s1.DataLength == 8 && memcmp(message.Data, "ok:later", 8) == 0, "reply <%.*s>",
+              message.Header.u1.s1.DataLength, (char *)message.Data);
+        CHECK_STATUS(NtWaitForSingleObject(port, FALSE, &zero), STATUS_TIMEOUT);
         NtClose(port);
     } else if (strcmp(which, "requests-ex") == 0) {
         /* As "requests", connected with NtAlpcConnectPortEx (the port named by object attributes). */
@@ -562,6 +602,22 @@ static void case_waitable(void) {
     CHECK_STATUS(NtWaitForSingleObject(port, FALSE, &zero), STATUS_TIMEOUT);
     expect_exit(pid, "client");
     close(epoll);
+    NtClose(communication);
+    NtClose(port);
+}
+
+static void case_waitable_client(void) {
+    HANDLE port = create_port("waitable-client", 0, NULL);
+    pid_t pid = spawn_client("waitable-client");
+    HANDLE communication = accept_next(port, NULL);
+    MESSAGE message;
+    receive(port, &message, NULL);
+    CHECK(LOBYTE(message.Header.u2.s2.Type) == LPC_REQUEST, "type 0x%x", (unsigned)message.Header.u2.s2.Type);
+    Sleep(200);
+    reply_ok(port, &message);
+    receive(port, &message, NULL);
+    CHECK(LOBYTE(message.Header.u2.s2.Type) == LPC_PORT_CLOSED, "type 0x%x", (unsigned)message.Header.u2.s2.Type);
+    expect_exit(pid, "client");
     NtClose(communication);
     NtClose(port);
 }
@@ -1039,6 +1095,7 @@ static const CASE cases[] = {
     {"close-wakes-receiver", case_close_wakes},
     {"close-communication-port", case_close_communication},
     {"waitable-port", case_waitable},
+    {"waitable-client-port", case_waitable_client},
     {"async-connect", case_async_connect},
     {"information-and-sender", case_information},
     {"impersonation", case_impersonation},

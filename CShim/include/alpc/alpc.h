@@ -168,9 +168,10 @@ NTSYSCALLAPI NTSTATUS NTAPI NtAlpcDeleteSecurityContext(HANDLE PortHandle, ULONG
  * ------------------------------------------------------------------------------------- */
 
 /**
- * The pollable file descriptor of a waitable port (ALPC_PORFLG_WAITABLE_PORT): readable while a
- * message may be queued, for epoll and event loops. It belongs to the port: do not close it.
- * -1 for a port that is not waitable or a handle that is not a port.
+ * The pollable file descriptor of a waitable port (ALPC_PORFLG_WAITABLE_PORT in its attributes:
+ * a server port, or a client port once connected): readable while a message may be queued,
+ * for epoll and event loops (a client port's also once its server has gone). It belongs to the
+ * port: do not close it. -1 for a port that is not waitable or a handle that is not a port.
  */
 int AlpcGetPortDescriptor(HANDLE PortHandle);
 

@@ -101,7 +101,8 @@ NTSYSAPI VOID NTAPI RtlInitUnicodeString(PUNICODE_STRING DestinationString, PCWS
 NTSYSCALLAPI NTSTATUS NTAPI NtClose(HANDLE Handle);
 
 /**
- * Waits until Handle is signalled: a waitable port while a message is queued, a thread or a
+ * Waits until Handle is signalled: a waitable port (server or client) while a message is queued
+ * (a client port also once its connect has ended or its server has gone), a thread or a
  * process once it has ended, any other descriptor while it is readable. Timeout in 100 ns
  * units: NULL waits forever, 0 polls, negative is relative, positive an absolute system time.
  * STATUS_WAIT_0 when signalled, STATUS_TIMEOUT (a success code) when the time ran out,
