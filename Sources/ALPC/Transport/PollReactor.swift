@@ -71,6 +71,18 @@ final class PollReactor: @unchecked Sendable {
         }
     }
 
+    /// Waits until the reactor has stopped (nobody waited for a second), for at most
+    /// `timeoutNanos`. True when it has (for tests that count descriptors).
+    func waitUntilStopped(timeoutNanos: UInt64 = 3_000_000_000) -> Bool {
+        let deadline = alpc_now_ns() &+ timeoutNanos
+        return lock.withLock {
+            while running {
+                if !lock.wait(until: deadline) { return false }
+            }
+            return true
+        }
+    }
+
     /// Stops watching `fd`. Holding the lock.
     private func forgetLocked(_ fd: Int32) {
         waiters[fd] = nil
@@ -108,6 +120,7 @@ final class PollReactor: @unchecked Sendable {
                         // Nobody waits: the thread ends and its epoll descriptor is closed.
                         running = false
                         self.poll = nil
+                        lock.broadcast()
                         return true
                     }
                 } else {

@@ -165,8 +165,10 @@ func isOpen(_ fd: Int32, on identity: [UInt64]?) -> Bool {
 
 /// The number of open descriptors of this process.
 func openDescriptorCount() -> Int {
-    // Peer descriptors are closed on the library's closing thread: count once it is done.
+    // Peer descriptors are closed on the library's closing thread, and the async reactor keeps
+    // an epoll descriptor for a second after its last wait: count once both are done.
     _ = PeerDescriptorCloser.shared.drain()
+    _ = PollReactor.shared.waitUntilStopped()
     guard let directory = opendir("/proc/self/fd") else { return -1 }
     defer { closedir(directory) }
     var count = 0
