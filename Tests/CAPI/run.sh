@@ -155,6 +155,43 @@ if [ -x "$out/advanced_alpc-asan" ]; then
     pair "advanced_alpc with ASan and UBSan" none "$out/advanced_alpc-asan" server "$(port 7)" -- \
         "$out/advanced_alpc-asan" client "$(port 7)"
 fi
+# A client whose file never answers (a FUSE file whose reads never complete) does not stall
+# `alpc serve`'s other clients: it reads clients' files on threads of its own (issue 10).
+if gcc $strict "$tests/fuse_stall.c" -o "$out/fuse_stall" 2> "$out/fuse_stall.log"; then
+    mnt=$(mktemp -d)
+    "$out/fuse_stall" "$mnt" > "$out/fuse.log" 2>&1 &
+    fuse=$!
+    pids+=("$fuse")
+    for _ in $(seq 50); do grep -qE "READY|UNAVAILABLE" "$out/fuse.log" && break; sleep 0.1; done
+    if grep -q READY "$out/fuse.log"; then
+        name="alpc serve answers others while a client's file never answers"
+        if start_server "$out/stall.server.log" "$alpc" serve "$(port 12)"; then
+            # The first request carries the file; alpc serve's read of it never returns.
+            timeout 10 "$alpc" call "$(port 12)" "stalled" --handle "$mnt/file" > "$out/stall.first.log" 2>&1
+            first=$?
+            start=$(date +%s%N)
+            timeout 10 "$alpc" call "$(port 12)" "after the stall" --timeout 5 > "$out/stall.second.log" 2>&1
+            second=$?
+            elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+            grep -q "REQUEST 'after the stall' DONE" "$out/stall.second.log" || second=1
+            [ "$elapsed_ms" -lt 3000 ] || second=1
+            echo "  second client answered in $elapsed_ms ms (first: status $first)"
+            # Ending the file system ends the stuck read; then the server can stop.
+            kill -9 "$fuse"; wait "$fuse" 2>/dev/null
+            umount -l "$mnt" 2>/dev/null
+            finish_server INT
+            record "$name" $((first + second))
+        else
+            record "$name" 1
+        fi
+    else
+        echo "SKIP alpc serve with a file that never answers: $(cat "$out/fuse.log")"
+    fi
+    kill -9 "$fuse" 2>/dev/null; umount -l "$mnt" 2>/dev/null; rmdir "$mnt" 2>/dev/null
+else
+    record "compile fuse_stall (gcc)" 1
+fi
+
 for program in semantics-gcc semantics-clang semantics-asan semantics-clang-asan cpp_compat-g++ cpp_compat-clang++ cpp_compat-asan; do
     [ -x "$out/$program" ] || continue
     timeout 300 "$out/$program" > "$out/$program.log" 2>&1
