@@ -296,6 +296,16 @@ extension PortsTests {
         return count - 1
     }
 
+    /// What each open descriptor of this process is (its /proc/self/fd link), for messages.
+    static func openDescriptorTargets() -> [String] {
+        (0..<1024).compactMap { fd -> String? in
+            var buffer = [CChar](repeating: 0, count: 256)
+            let count = readlink("/proc/self/fd/\(fd)", &buffer, buffer.count - 1)
+            guard count > 0 else { return nil }
+            return "\(fd) " + String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+    }
+
     /// The number of lines of /proc/self/maps: one per mapping.
     static func mappingCount() -> Int {
         let fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC)
