@@ -54,11 +54,8 @@ private struct AsyncLoop {
             }
             let end = BenchClock.now()
             if index >= warmup { samples[index - warmup] = end &- start }
-            let replyPort = reply.port
-            guard Int(replyPort.dataLength) == payload, replyPort.data[0] == stamp else {
-                return .failure(.wrongReply(
-                    what: "alpc-async \(ByteCount(payload)) round trip",
-                    detail: "\(replyPort.dataLength) bytes starting with \(replyPort.data.first ?? 0), expected \(payload) starting with \(stamp)"))
+            if let detail = AlpcRoundTrips.inlineReplyProblem(reply, payload: payload, stamp: stamp) {
+                return .failure(.wrongReply(what: "alpc-async \(ByteCount(payload)) round trip", detail: detail))
             }
             index &+= 1
             if index & 255 == 0 && BenchClock.now() > deadline { break }

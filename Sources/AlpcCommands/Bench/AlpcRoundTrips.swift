@@ -217,16 +217,21 @@ final class AlpcRoundTrips {
             }
             let end = BenchClock.now()
             if index >= warmup { samples[index - warmup] = end &- start }
-            let replyPort = reply.port
-            guard Int(replyPort.dataLength) == payload, replyPort.data[0] == stamp else {
-                throw .wrongReply(
-                    what: "alpc \(ByteCount(payload)) round trip",
-                    detail: "\(replyPort.dataLength) bytes starting with \(replyPort.data.first ?? 0), expected \(payload) starting with \(stamp)")
+            if let detail = Self.inlineReplyProblem(reply, payload: payload, stamp: stamp) {
+                throw .wrongReply(what: "alpc \(ByteCount(payload)) round trip", detail: detail)
             }
             index &+= 1
             if index & 255 == 0 && BenchClock.now() > deadline { break }
         }
         return max(0, index - warmup)
+    }
+
+    /// What is wrong with the reply to an inline round trip of `payload` bytes whose first byte
+    /// was `stamp` (the peer sends the request back), or nil when it is right.
+    static func inlineReplyProblem(_ reply: AlpcMessage, payload: Int, stamp: UInt8) -> String? {
+        let port = reply.port
+        guard Int(port.dataLength) != payload || port.data[0] != stamp else { return nil }
+        return "\(port.dataLength) bytes starting with \(port.data.first ?? 0), expected \(payload) starting with \(stamp)"
     }
 
     /// Sends up to `count` datagrams of `payload` bytes (send with ALPC_MSGFLG_RELEASE_MESSAGE,

@@ -23,43 +23,44 @@
 extern "C" {
 #endif
 
+/** A FUTEX_WAIT or FUTEX_WAKE of the kind `op` says (with FUTEX_PRIVATE_FLAG or not). */
+static inline int alpc_futex_wait_op(uint32_t *word, uint32_t expected, int64_t timeout_ns, int op) {
+    struct timespec ts, *tsp = NULL;
+    if (timeout_ns >= 0) {
+        ts.tv_sec = (time_t)(timeout_ns / 1000000000);
+        ts.tv_nsec = (long)(timeout_ns % 1000000000);
+        tsp = &ts;
+    }
+    long rc = syscall(SYS_futex, word, op, expected, tsp, NULL, 0);
+    return rc == 0 ? 0 : -errno;
+}
+
+static inline int alpc_futex_wake_op(uint32_t *word, int count, int op) {
+    long rc = syscall(SYS_futex, word, op, count, NULL, NULL, 0);
+    return rc >= 0 ? (int)rc : -errno;
+}
+
 /**
  * Sleeps while *word == expected, for at most timeout_ns nanoseconds (negative: no limit).
  * Returns 0 when woken, -EAGAIN when *word != expected on entry, -ETIMEDOUT, or -EINTR.
  */
 static inline int alpc_futex_wait(uint32_t *word, uint32_t expected, int64_t timeout_ns) {
-    struct timespec ts, *tsp = NULL;
-    if (timeout_ns >= 0) {
-        ts.tv_sec = (time_t)(timeout_ns / 1000000000);
-        ts.tv_nsec = (long)(timeout_ns % 1000000000);
-        tsp = &ts;
-    }
-    long rc = syscall(SYS_futex, word, FUTEX_WAIT, expected, tsp, NULL, 0);
-    return rc == 0 ? 0 : -errno;
+    return alpc_futex_wait_op(word, expected, timeout_ns, FUTEX_WAIT);
 }
 
 /** Wakes up to count waiters sleeping on word. Returns the number woken or a negative errno. */
 static inline int alpc_futex_wake(uint32_t *word, int count) {
-    long rc = syscall(SYS_futex, word, FUTEX_WAKE, count, NULL, NULL, 0);
-    return rc >= 0 ? (int)rc : -errno;
+    return alpc_futex_wake_op(word, count, FUTEX_WAKE);
 }
 
 /** As alpc_futex_wait, for a word only this process uses (cheaper for the kernel). */
 static inline int alpc_futex_wait_private(uint32_t *word, uint32_t expected, int64_t timeout_ns) {
-    struct timespec ts, *tsp = NULL;
-    if (timeout_ns >= 0) {
-        ts.tv_sec = (time_t)(timeout_ns / 1000000000);
-        ts.tv_nsec = (long)(timeout_ns % 1000000000);
-        tsp = &ts;
-    }
-    long rc = syscall(SYS_futex, word, FUTEX_WAIT | FUTEX_PRIVATE_FLAG, expected, tsp, NULL, 0);
-    return rc == 0 ? 0 : -errno;
+    return alpc_futex_wait_op(word, expected, timeout_ns, FUTEX_WAIT | FUTEX_PRIVATE_FLAG);
 }
 
 /** As alpc_futex_wake, for a word only this process uses. */
 static inline int alpc_futex_wake_private(uint32_t *word, int count) {
-    long rc = syscall(SYS_futex, word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, count, NULL, NULL, 0);
-    return rc >= 0 ? (int)rc : -errno;
+    return alpc_futex_wake_op(word, count, FUTEX_WAKE | FUTEX_PRIVATE_FLAG);
 }
 
 /* The kernel ABI of memfd_create(2) and file seals (fcntl(2)). */
