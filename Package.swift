@@ -7,11 +7,17 @@ let package = Package(
         .library(name: "ALPC", targets: ["ALPC"]),
         // The NT-shaped C API as a Swift module; C programs link it as libalpc (CAPI/build.sh).
         .library(name: "ALPCNT", targets: ["ALPCNT"]),
+        // An AlpcServer as a swift-service-lifecycle Service.
+        .library(name: "ALPCService", targets: ["ALPCService"]),
         .executable(name: "alpc", targets: ["alpc"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
     ],
     targets: [
         // The Windows x64 ALPC wire format and the C API header, usable from C and Swift.
@@ -30,8 +36,23 @@ let package = Package(
         // The Swift library: wire views, shared memory, transport, ports.
         .target(
             name: "ALPC",
-            dependencies: ["CALPC", "CALPCSystem"],
+            dependencies: [
+                "CALPC",
+                "CALPCSystem",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
             path: "Sources/ALPC"
+        ),
+        // An AlpcServer run as a swift-service-lifecycle Service, with graceful shutdown.
+        .target(
+            name: "ALPCService",
+            dependencies: [
+                "ALPC",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/ALPCService"
         ),
         // The C API: the @c exports that alpc.h and ntbase.h declare, over the Swift library.
         .target(
@@ -56,6 +77,7 @@ let package = Package(
             dependencies: [
                 "ALPC",
                 "ALPCNT",
+                "ALPCService",
                 "CBaselines",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -75,7 +97,16 @@ let package = Package(
         ),
         .testTarget(
             name: "ALPCTests",
-            dependencies: ["ALPC", "CALPC", "CALPCSystem", "alpc-test-peer"],
+            dependencies: [
+                "ALPC",
+                "ALPCService",
+                "CALPC",
+                "CALPCSystem",
+                "alpc-test-peer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Tests/ALPCTests"
         ),
     ],

@@ -24,6 +24,8 @@ public final class AlpcServer: @unchecked Sendable {
     let core: ServerCore
     /// The sections this server created.
     let sections: PortSections
+    /// Fired by ``shutDownGracefully()``: ends the waits of a running ``run(maxConcurrentRequests:connection:handler:)``.
+    let shutdown = WaitInterrupt()
 
     /// Creates the port `portName` (create_port).
     ///

@@ -13,6 +13,9 @@ internal import Synchronization
 enum AdaptiveWait {
     /// The longest a waiter spins before sleeping: about one futex wake-up.
     static let spinBudgetNanos: UInt64 = 50_000
+    /// How long an asynchronous caller spins (or waits in epoll) before it suspends its task:
+    /// about the time a peer awake on another CPU takes to answer.
+    static let asyncSpinNanos: UInt64 = 20_000
     /// The longest one futex sleep lasts before liveness is checked again.
     static let sliceNanos: UInt64 = 20_000_000
     /// Set in a published CPU word while its side sleeps; the CPU number stays, so a peer can

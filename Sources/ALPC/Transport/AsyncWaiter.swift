@@ -1,8 +1,9 @@
 internal import Synchronization
 
-/// One suspension of an asynchronous caller until a client connection's poll descriptor is
-/// readable, its deadline passes, or its task is cancelled, whichever comes first: the
-/// continuation is resumed exactly once.
+/// One suspension of an asynchronous caller until a poll descriptor (a client connection's,
+/// or a server port's epoll set) is readable, its deadline passes, its task is cancelled, or
+/// one of its ``WaitInterrupt``s fires, whichever comes first: the continuation is resumed
+/// exactly once.
 final class AsyncWaiter: Sendable {
     private enum State {
         case idle
@@ -20,10 +21,13 @@ final class AsyncWaiter: Sendable {
         self.fd = fd
     }
 
-    /// Suspends until the descriptor is readable, `deadline` passes or the task is cancelled.
+    /// Suspends until the descriptor is readable, `deadline` passes, the task is cancelled or
+    /// one of `interrupts` fires.
     ///
     /// - Throws: what kept the reactor from watching the descriptor.
-    func wait(deadline: UInt64?) async throws(NTStatus) {
+    func wait(deadline: UInt64?, interrupts: [WaitInterrupt] = []) async throws(NTStatus) {
+        for interrupt in interrupts where !interrupt.register(self) { cancel() }
+        defer { for interrupt in interrupts { interrupt.unregister(self) } }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 begin(continuation, deadline: deadline)
@@ -60,6 +64,11 @@ final class AsyncWaiter: Sendable {
             return continuation
         }
         continuation?.resume()
+    }
+
+    /// Ends the wait now (or, before it begins, keeps it from beginning).
+    func interrupt() {
+        cancel()
     }
 
     private func cancel() {

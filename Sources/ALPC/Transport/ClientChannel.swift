@@ -490,10 +490,6 @@ final class ClientChannel: @unchecked Sendable {
 
     // MARK: Waiting without a thread
 
-    /// How long an asynchronous caller spins for a reply before it suspends: about the time a
-    /// server awake on another CPU takes to answer.
-    static let asyncSpinNanos: UInt64 = 20_000
-
     /// Waits, without blocking a thread, for the reply `cookie` (0: the next message nobody
     /// waits for) and delivers it into `message`: spins briefly, then suspends the task until
     /// the poll descriptor says a message may wait, and tries again, until `deadline`.
@@ -501,7 +497,8 @@ final class ClientChannel: @unchecked Sendable {
     /// - Throws: `.timeout`, `.cancelled` when the task is cancelled (the reply, when it
     ///   comes, is dropped), or what a receive throws.
     func receiveAsync(cookie: UInt32, into message: AlpcMessage, deadline: UInt64?) async throws(NTStatus) {
-        var attemptDeadline = min(deadline ?? .max, alpc_now_ns() &+ Self.asyncSpinNanos)
+        var attemptDeadline = min(deadline ?? .max, alpc_now_ns() &+ AdaptiveWait.asyncSpinNanos)
+        var woken = false
         while true {
             do throws(NTStatus) {
                 var sink = CopyingSink(message: message)
@@ -509,6 +506,16 @@ final class ClientChannel: @unchecked Sendable {
                 return
             } catch .timeout {
                 // Not yet: suspend below.
+            }
+            if woken {
+                // Readable, yet nothing to take: the server may have gone (a wait this short
+                // never reaches the receive's own liveness check).
+                do throws(NTStatus) {
+                    try checkAlive()
+                } catch {
+                    if cookie != 0 { replies.abandon(cookie) }
+                    throw error
+                }
             }
             if Task.isCancelled || deadline.map({ alpc_now_ns() >= $0 }) == true {
                 if cookie != 0 { replies.abandon(cookie) }
@@ -521,6 +528,7 @@ final class ClientChannel: @unchecked Sendable {
                 throw error
             }
             // Readable (or the deadline, or a cancellation): try once more without waiting.
+            woken = true
             attemptDeadline = alpc_now_ns()
         }
     }

@@ -144,6 +144,17 @@ final class ServerControlPlane: @unchecked Sendable {
         return !wasClosed
     }
 
+    /// Closes the listener, so that the port's name is free and connecting to it fails as for
+    /// any unknown name; open connections and handshakes go on. True when it was open.
+    func stopListening() -> Bool {
+        lock.lock()
+        let closing = listener.take()
+        lock.unlock()
+        guard let closing else { return false }
+        closing.close()
+        return true
+    }
+
     // MARK: Connecting
 
     /// Accepts every pending connection (the listener was readable), each as a handshake

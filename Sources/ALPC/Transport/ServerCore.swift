@@ -24,6 +24,9 @@ final class ServerCore: @unchecked Sendable {
     private let roleLock = ConditionLock()
     private var receiverBusy = false
 
+    /// Fired when the port closes: ends every asynchronous receive's suspension.
+    let closeInterrupt = WaitInterrupt()
+
     /// How long the receiving thread spins before sleeping: halved when spinning did not pay,
     /// back to the full budget when it did.
     @exclusivity(unchecked) private var spinBudget = AdaptiveWait.spinBudgetNanos
@@ -625,7 +628,11 @@ final class ServerCore: @unchecked Sendable {
     func close() {
         _ = controlPlane.close()
         roleLock.withLock { roleLock.broadcast() }
+        closeInterrupt.fire()
     }
+
+    /// Whether a thread holds the receive role now (a hint: it may change at once).
+    var receiveRoleIsHeld: Bool { roleLock.withLock { receiverBusy } }
 
     /// Tells every client that was sent this process's section `id` that it was deleted.
     func notifySectionDeleted(_ id: UInt64) {

@@ -79,6 +79,21 @@ final class TestThread: @unchecked Sendable {
     deinit { join() }
 }
 
+/// Runs the blocking `body` on a thread of its own and returns its result, so that an async
+/// test never holds one of the cooperative pool's few threads while it waits for a process or
+/// a connection (the server it waits for may need that thread). The caller waits meanwhile,
+/// so `body` may use the caller's values that are not `Sendable` (a `PeerProcess`).
+func offPool<T: Sendable>(_ body: @escaping () throws -> T) async throws -> T {
+    nonisolated(unsafe) let body = body
+    let thread = Locked<TestThread?>(nil)
+    let result = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+        // Kept, not dropped: dropping a TestThread joins it, which would block this pool thread.
+        thread.withLock { $0 = TestThread { continuation.resume(with: Result { try body() }) } }
+    }
+    thread.snapshot?.join()
+    return result
+}
+
 /// A value shared between threads under a lock.
 final class Locked<Value>: @unchecked Sendable {
     private let lock = NSLockLike()
