@@ -81,6 +81,9 @@ let package = Package(
                 "CBaselines",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "Sources/AlpcCommands"
         ),
@@ -92,7 +95,15 @@ let package = Package(
         // The other process of the multi-process tests.
         .executableTarget(
             name: "alpc-test-peer",
-            dependencies: ["ALPC", "CALPC", "CALPCSystem"],
+            dependencies: [
+                "ALPC",
+                "ALPCService",
+                "CALPC",
+                "CALPCSystem",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
             path: "Sources/alpc-test-peer"
         ),
         .testTarget(

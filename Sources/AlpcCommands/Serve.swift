@@ -1,5 +1,9 @@
 import ALPC
+import ALPCService
 import ArgumentParser
+import Logging
+import ServiceLifecycle
+import UnixSignals
 
 #if canImport(Glibc)
 import Glibc
@@ -7,7 +11,7 @@ import Glibc
 
 extension AlpcCommand {
     /// `alpc serve NAME`: the seed's advanced-sample server.
-    struct Serve: ParsableCommand {
+    struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Serve an ALPC port: accept every connection, answer every request, print each message.",
             discussion: """
@@ -27,7 +31,10 @@ extension AlpcCommand {
         @Option(help: "The port context given to each accepted connection.")
         var portContext: UInt64 = 0x1122_3344
 
-        func run() throws {
+        @Option(help: "The most requests handled at once.")
+        var maxConcurrentRequests: Int = 16
+
+        func run() async throws {
             let server: AlpcServer
             var acceptAttributes = PortAttributes.accept
             do {
@@ -39,58 +46,60 @@ extension AlpcCommand {
             } catch {
                 throw failure(error)
             }
-            StopSignal.install()
             print("[SERV] PORT <\(server.portName)> CREATED, pid \(getpid())")
             flushStandardOutput()
-            let message = AlpcMessage(size: max(0x1000, maxMessageLength))
             let output = ServeOutput()
-            while !StopSignal.received {
-                do {
-                    try server.receive(into: message, timeout: .milliseconds(200))
-                } catch NTStatus.timeout {
-                    continue
-                } catch NTStatus.bufferTooSmall {
-                    output.print(lines: ["message of \(message.port.totalLength) bytes does not fit; dropped connection left queued"])
-                    continue
-                } catch {
-                    throw failure(error)
-                }
-                output.print(lines: ["\(MessageLine(message))"])
-                switch message.messageType.kind {
-                case .connectionRequest:
-                    output.print(lines: ["connection data: <\(printable(message.string))>"])
-                    try? message.setData("Connection message response")
-                    do { try server.acceptConnection(message, attributes: acceptAttributes, portContext: portContext) } catch {
-                        output.print(lines: ["accept failed: \(error)"])
-                    }
-                case .request:
-                    let request = message.string
-                    var lines = ["data: <\(printable(request))>"] + AttributeLines(message).lines
-                    if let handle = message.handleAttribute, message.isHandleValid, !handle.isIndirect,
-                        handle.objectType == HandleAttribute.fileObjectType
-                    {
-                        // Read on a thread of its own: the client chose the file, and it may never answer.
-                        lines.append(
-                            output.startReading(fileOf: message)
-                                ? "  file content: being read"
-                                : "  file content: not read (\(ServeOutput.maxConcurrentReads) files are being read)")
-                    }
-                    output.print(lines: lines)
-                    message.attributes.valid.remove([.view, .handle])
-                    do {
-                        let limit = min(message.maxDataLength, maxMessageLength - PortMessageLayout.headerSize)
-                        try message.setData(Self.reply(to: request, fitting: limit))
-                        try server.send(message)
-                    } catch {
-                        output.print(lines: ["reply failed: \(error)"])
-                    }
-                default:
-                    break
-                }
-                flushStandardOutput()
-            }
-            server.disconnect()
+            let decision = ConnectionDecision.accept(attributes: acceptAttributes, portContext: portContext)
+            let limit = maxMessageLength - PortMessageLayout.headerSize
+            let service = AlpcService(
+                server: server, maxConcurrentRequests: maxConcurrentRequests,
+                connection: { request in
+                    output.print(lines: ["\(MessageLine(request))", "connection data: <\(printable(request.string))>"])
+                    try? request.setData("Connection message response")
+                    return decision
+                },
+                handler: { message in Self.handle(message, output: output, replyLimit: limit) })
+            // SIGINT and SIGTERM shut the port down gracefully: what clients sent is answered.
+            let group = ServiceGroup(
+                configuration: ServiceGroupConfiguration(
+                    services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: Self.logger))
+            try await group.run()
             print("[SERV] stopped")
+        }
+
+        /// Prints `message` and, for a request, its attributes (reading a file it carries on a
+        /// thread of its own), and returns the reply to a request.
+        static func handle(_ message: AlpcMessage, output: ServeOutput, replyLimit: Int) -> AlpcMessage? {
+            output.print(lines: ["\(MessageLine(message))"])
+            defer { flushStandardOutput() }
+            guard message.messageType.kind == .request else { return nil }
+            let request = message.string
+            var lines = ["data: <\(printable(request))>"] + AttributeLines(message).lines
+            if let handle = message.handleAttribute, message.isHandleValid, !handle.isIndirect,
+                handle.objectType == HandleAttribute.fileObjectType
+            {
+                // Read on a thread of its own: the client chose the file, and it may never answer.
+                lines.append(
+                    output.startReading(fileOf: message)
+                        ? "  file content: being read"
+                        : "  file content: not read (\(ServeOutput.maxConcurrentReads) files are being read)")
+            }
+            output.print(lines: lines)
+            message.attributes.valid.remove([.view, .handle])
+            do {
+                try message.setData(reply(to: request, fitting: min(message.maxDataLength, replyLimit)))
+                return message
+            } catch {
+                output.print(lines: ["reply failed: \(error)"])
+                return nil
+            }
+        }
+
+        /// Where `alpc serve` logs: standard error, from level info.
+        static var logger: Logger {
+            var logger = Logger(label: "alpc.serve") { StreamLogHandler.standardError(label: $0) }
+            logger.logLevel = .info
+            return logger
         }
     }
 }
@@ -127,18 +136,6 @@ struct MessageLine: CustomStringConvertible {
         return "type \(type) (\(message.messageType.kind)) id \(port.messageId) "
             + "client \(port.clientId.process):\(port.clientId.thread) "
             + "length \(port.dataLength) attributes \(message.attributes.valid)"
-    }
-}
-
-/// SIGINT and SIGTERM set a flag the serving loop checks.
-enum StopSignal {
-    nonisolated(unsafe) private static var flag: sig_atomic_t = 0
-
-    static var received: Bool { flag != 0 }
-
-    static func install() {
-        signal(SIGINT) { _ in StopSignal.flag = 1 }
-        signal(SIGTERM) { _ in StopSignal.flag = 1 }
     }
 }
 

@@ -260,6 +260,7 @@ do {
     case "client": try runClient(Array(arguments.dropFirst()))
     case "attr-client": try runAttributeClient(Array(arguments.dropFirst()))  // AttributeScenarios.swift
     case "attr-server": try runAttributeServer(Array(arguments.dropFirst()))
+    case "service": runService(Array(arguments.dropFirst()))  // ServiceScenario.swift
     default:
         say("unknown scenario \(arguments[0])")
         exit(2)

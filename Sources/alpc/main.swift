@@ -1,4 +1,0 @@
-import AlpcCommands
-import ArgumentParser
-
-AlpcCommand.main()
