@@ -1,4 +1,6 @@
 internal import CALPC
+public import Logging
+public import CoreMetrics
 internal import CALPCSystem
 
 internal import Glibc
@@ -33,33 +35,42 @@ public final class AlpcClient: @unchecked Sendable {
     ///   - attributes: the client's port attributes.
     ///   - flags: the connect flags (ALPC_MSGFLG_SYNC_REQUEST by default).
     ///   - timeout: how long to wait for the server to answer; nil waits without limit.
+    ///   - logger: where the connection logs its lifecycle (connected, disconnected, ended by
+    ///     the server); nothing is logged when nil.
+    ///   - metricsFactory: where the connection counts calls that timed out or were
+    ///     cancelled, and ends by the server; `MetricsSystem.factory` when nil.
     /// - Throws: `.objectNameNotFound` for an unknown port, `.objectNameInvalid` for a malformed
     ///   name, `.portConnectionRefused` when the server refuses, `.accessDenied` when this user
     ///   may not connect, `.timeout` when nobody answers in time, `.portDisconnected` when the
     ///   server goes away meanwhile.
     public convenience init(
         portName: String, connectMessage: AlpcMessage? = nil, attributes: PortAttributes = .client,
-        flags: MessageFlags = .syncRequest, timeout: Duration? = nil
+        flags: MessageFlags = .syncRequest, timeout: Duration? = nil,
+        logger: Logger? = nil, metricsFactory: (any MetricsFactory)? = nil
     ) throws(NTStatus) {
         try self.init(
             portName: portName, connectMessage: connectMessage, attributes: attributes, flags: flags,
-            timeout: timeout, quota: PortQuota(attributes: attributes))
+            timeout: timeout, quota: PortQuota(attributes: attributes), logger: logger, metricsFactory: metricsFactory)
     }
 
     /// Connects as above, bounding what the server may make this process hold by `quota`
     /// (tests lower the library's bounds).
     init(
         portName: String, connectMessage: AlpcMessage?, attributes: PortAttributes, flags: MessageFlags,
-        timeout: Duration?, quota: PortQuota
+        timeout: Duration?, quota: PortQuota, logger: Logger? = nil, metricsFactory: (any MetricsFactory)? = nil
     ) throws(NTStatus) {
         let name = try PortName(portName)
+        let telemetry = ClientTelemetry(
+            portName: name.windowsName, logger: logger ?? disabledLogger,
+            metricsFactory: metricsFactory ?? MetricsSystem.factory)
         var requestBytes: [UInt8] = []
         if let connectMessage {
             let dataLength = try SlotRecord.validateOutgoing(connectMessage, maxMessageLength: Int(ALPC_MAX_ALLOWED_MESSAGE_LENGTH))
             requestBytes = [UInt8](UnsafeRawBufferPointer(start: connectMessage.port.start, count: SlotRecord.headerSize + dataLength))
         }
         let (channel, reply) = try ClientChannel.connect(
-            to: name, request: requestBytes, attributes: attributes, flags: flags.rawValue, timeout: timeout, quota: quota)
+            to: name, request: requestBytes, attributes: attributes, flags: flags.rawValue, timeout: timeout, quota: quota,
+            telemetry: telemetry)
         self.channel = channel
         if let connectMessage {
             try SlotRecord.copy(parked: reply, into: connectMessage)

@@ -1,4 +1,6 @@
 internal import CALPC
+public import Logging
+public import CoreMetrics
 
 /// An ALPC server: a named port that clients connect to, and one queue on which it receives
 /// their connection requests, requests, datagrams and lifecycle messages.
@@ -37,25 +39,41 @@ public final class AlpcServer: @unchecked Sendable {
     ///
     /// With `ALPC_PORFLG_WAITABLE_PORT` in the attributes' flags the port is waitable: see
     /// ``pollDescriptor`` and ``waitForMessage(timeout:)``.
+    ///   - logger: where the port logs its lifecycle (created, closed, connections accepted,
+    ///     refused, ended, clients that died or broke the protocol, with their pid); never a
+    ///     line per message. Nothing is logged when nil.
+    ///   - metricsFactory: where the port's counters and gauge go (messages and bytes each
+    ///     way, connections open, accepted, refused, closed, died, protocol violations; see
+    ///     <doc:Observability>); `MetricsSystem.factory` when nil.
     /// - Throws: `NTStatus.objectNameCollision` when the name is taken, `.objectNameInvalid`
     ///   for a malformed name, `.invalidParameter` for a maximum message length outside
     ///   0x28...0xFFFF.
     public convenience init(
-        portName: String, attributes: PortAttributes = .server, access: AccessPolicy = .sameUser
+        portName: String, attributes: PortAttributes = .server, access: AccessPolicy = .sameUser,
+        logger: Logger? = nil, metricsFactory: (any MetricsFactory)? = nil
     ) throws(NTStatus) {
-        try self.init(portName: portName, attributes: attributes, access: access, quota: PortQuota(attributes: attributes))
+        try self.init(
+            portName: portName, attributes: attributes, access: access, quota: PortQuota(attributes: attributes),
+            logger: logger, metricsFactory: metricsFactory)
     }
 
     /// A server port whose clients are bounded by `quota` (tests lower the library's bounds).
-    init(portName: String, attributes: PortAttributes, access: AccessPolicy, quota: PortQuota) throws(NTStatus) {
+    init(
+        portName: String, attributes: PortAttributes, access: AccessPolicy, quota: PortQuota,
+        logger: Logger? = nil, metricsFactory: (any MetricsFactory)? = nil
+    ) throws(NTStatus) {
         let name = try PortName(portName)
         let maxLength = attributes.maxMessageLength
         guard maxLength >= MemoryLayout<PORT_MESSAGE>.size, maxLength <= Int(ALPC_MAX_ALLOWED_MESSAGE_LENGTH) else {
             throw .invalidParameter
         }
+        let telemetry = PortTelemetry(
+            portName: name.windowsName, logger: logger ?? disabledLogger,
+            metricsFactory: metricsFactory ?? MetricsSystem.factory)
         self.core = try ServerCore(
             name: name, maxMessageLength: maxLength, access: access, quota: quota,
-            waitable: attributes.flags & ALPC_PORFLG_WAITABLE_PORT != 0)
+            waitable: attributes.flags & ALPC_PORFLG_WAITABLE_PORT != 0, telemetry: telemetry)
+        telemetry.portCreated(maxMessageLength: maxLength)
         self.portName = name.windowsName
         self.attributes = attributes
         self.sections = PortSections(attributes: attributes)

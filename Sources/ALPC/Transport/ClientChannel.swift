@@ -51,11 +51,14 @@ final class ClientChannel: @unchecked Sendable {
 
     /// 0 while open; otherwise the status every call fails with.
     private let closedStatus = Atomic<Int32>(0)
+    /// The connection's lifecycle log and failure counters.
+    let telemetry: ClientTelemetry
 
     private init(
         control: consuming ControlSocket, segment: consuming ConnectionSegment, doorbell: consuming Doorbell,
-        serverCredentials: PeerCredentials, policy: HandlePolicy, quota: PortQuota
+        serverCredentials: PeerCredentials, policy: HandlePolicy, quota: PortQuota, telemetry: ClientTelemetry
     ) {
+        self.telemetry = telemetry
         self.peerResources = PeerResources(quota: quota)
         self.replies = ReplyDemultiplexer(quota: quota)
         self.geometry = segment.geometry
@@ -86,7 +89,7 @@ final class ClientChannel: @unchecked Sendable {
     ///   or doorbell that is not what it must be, `.invalidMessage` for any other answer.
     static func connect(
         to name: PortName, request: [UInt8], attributes: PortAttributes, flags: UInt32, timeout: Duration?,
-        quota: PortQuota
+        quota: PortQuota, telemetry: ClientTelemetry
     ) throws(NTStatus) -> (channel: ClientChannel, reply: [UInt8]) {
         let socket = try ControlSocket.connect(to: name)
         do throws(NTStatus) {
@@ -114,7 +117,8 @@ final class ClientChannel: @unchecked Sendable {
                 connectionFlags: connectionFlags, sendTypes: serverTypes, receiveTypes: attributes.dupObjectTypes)
             let channel = ClientChannel(
                 control: socket, segment: segment, doorbell: doorbell, serverCredentials: credentials, policy: policy,
-                quota: quota)
+                quota: quota, telemetry: telemetry)
+            telemetry.connected(server: credentials)
             return (channel, reply)
         default:
             throw .invalidMessage
@@ -347,7 +351,10 @@ final class ClientChannel: @unchecked Sendable {
             do throws(NTStatus) {
                 turn = try replies.nextTurn(for: cookie, deadline: deadline) { closedStatus.load(ordering: .acquiring) }
             } catch {
-                if cookie != 0 && !(keepExpecting && error == .timeout) { replies.stopExpecting(cookie) }
+                if cookie != 0 && !(keepExpecting && error == .timeout) {
+                    replies.stopExpecting(cookie)
+                    telemetry.callEnded(error)
+                }
                 throw error
             }
             switch turn {
@@ -367,7 +374,10 @@ final class ClientChannel: @unchecked Sendable {
                 case .failure(let error):
                     // A reply too big for the buffer stays on the ring; once nobody awaits its
                     // cookie, the next receive gets it.
-                    if cookie != 0 && !(keepExpecting && error == .timeout) { replies.stopExpecting(cookie) }
+                    if cookie != 0 && !(keepExpecting && error == .timeout) {
+                        replies.stopExpecting(cookie)
+                        telemetry.callEnded(error)
+                    }
                     throw error
                 }
             }
@@ -518,13 +528,20 @@ final class ClientChannel: @unchecked Sendable {
                 }
             }
             if Task.isCancelled || deadline.map({ alpc_now_ns() >= $0 }) == true {
-                if cookie != 0 { replies.abandon(cookie) }
-                throw Task.isCancelled ? .cancelled : .timeout
+                let status: NTStatus = Task.isCancelled ? .cancelled : .timeout
+                if cookie != 0 {
+                    replies.abandon(cookie)
+                    telemetry.callEnded(status)
+                }
+                throw status
             }
             do throws(NTStatus) {
                 try await AsyncWaiter(fd: try pollDescriptor()).wait(deadline: deadline)
             } catch {
-                if cookie != 0 { replies.abandon(cookie) }
+                if cookie != 0 {
+                    replies.abandon(cookie)
+                    telemetry.callEnded(error)
+                }
                 throw error
             }
             // Readable (or the deadline, or a cancellation): try once more without waiting.
@@ -627,7 +644,9 @@ final class ClientChannel: @unchecked Sendable {
     }
 
     private func markClosed(_ status: NTStatus) {
-        _ = closedStatus.compareExchange(expected: 0, desired: status.rawValue, ordering: .acquiringAndReleasing)
+        if closedStatus.compareExchange(expected: 0, desired: status.rawValue, ordering: .acquiringAndReleasing).exchanged {
+            telemetry.closed(byServer: true, status: status)
+        }
         replies.wakeAll()
         wakePoller()
     }
@@ -639,6 +658,7 @@ final class ClientChannel: @unchecked Sendable {
         guard closedStatus.compareExchange(
             expected: 0, desired: status.rawValue, ordering: .acquiringAndReleasing
         ).exchanged else { return }
+        telemetry.closed(byServer: false, status: status)
         segment.closedFlags.pointee.bitwiseOr(ALPC_SEGMENT_CLIENT_CLOSED, ordering: .releasing)
         try? control.send(.disconnect)
         peerResources.releaseAll()

@@ -41,6 +41,8 @@ final class ServerControlPlane: @unchecked Sendable {
     let access: AccessPolicy
     /// What the port's clients may make this process hold, shared by every connection.
     let quota: PortQuota
+    /// The port's lifecycle log and counters.
+    let telemetry: PortTelemetry
     let processId = getpid()
     let userId = getuid()
 
@@ -76,7 +78,10 @@ final class ServerControlPlane: @unchecked Sendable {
     /// the holder of the receive role.
     @exclusivity(unchecked) private var nextHandshakeSweep: UInt64 = 0
 
-    init(name: PortName, ledger: ServerLedger, access: AccessPolicy, quota: PortQuota) throws(NTStatus) {
+    init(
+        name: PortName, ledger: ServerLedger, access: AccessPolicy, quota: PortQuota, telemetry: PortTelemetry
+    ) throws(NTStatus) {
+        self.telemetry = telemetry
         self.events = try EventPoll()
         self.ledger = ledger
         self.access = access
@@ -189,6 +194,7 @@ final class ServerControlPlane: @unchecked Sendable {
             }
             guard awaiting < maxHandshakesAwaitingConnect else {
                 try? handshake.socket.send(.refuse(status: .quotaExceeded, message: []), timeout: .zero)
+                telemetry.connectionRefused(pid: handshake.peer.pid, status: .quotaExceeded)
                 continue
             }
             do {
@@ -268,6 +274,7 @@ final class ServerControlPlane: @unchecked Sendable {
         defer { spareDescriptor = Self.openSpareDescriptor() }
         guard let socket = try? acceptFromListener() else { return false }
         try? socket.send(.refuse(status: .insufficientResources, message: []), timeout: .zero)
+        telemetry.connectionRefused(pid: (try? socket.peerCredentials().pid) ?? 0, status: .insufficientResources)
         socket.close()
         return true
     }
@@ -308,6 +315,7 @@ final class ServerControlPlane: @unchecked Sendable {
     /// Refuses `handshake` with `status` and forgets it.
     private func refuse(_ handshake: Handshake, status: NTStatus) {
         try? handshake.socket.send(.refuse(status: status, message: []))
+        telemetry.connectionRefused(pid: handshake.peer.pid, status: status)
         dropHandshake(handshake)
     }
 
@@ -376,6 +384,7 @@ final class ServerControlPlane: @unchecked Sendable {
             lock.withLock { channels[channel.id] = nil }
             throw error
         }
+        telemetry.connectionAccepted(channel.peer)
         return channel
     }
 
@@ -385,6 +394,7 @@ final class ServerControlPlane: @unchecked Sendable {
         try? events.remove(handshake.socket.fd)
         try handshake.socket.send(.refuse(status: NTStatus(refusal: status), message: []))
         handshake.abandoned = true
+        telemetry.connectionRefused(pid: handshake.peer.pid, status: NTStatus(refusal: status))
     }
 
     /// Removes the connection request `messageId` from those waiting for an answer, and its

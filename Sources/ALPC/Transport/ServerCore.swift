@@ -26,6 +26,14 @@ final class ServerCore: @unchecked Sendable {
 
     /// Fired when the port closes: ends every asynchronous receive's suspension.
     let closeInterrupt = WaitInterrupt()
+    /// The port's lifecycle log and counters.
+    let telemetry: PortTelemetry
+    /// Messages and data bytes delivered since the counters were last told; owned by the
+    /// holder of the receive role.
+    @exclusivity(unchecked) private var unflushedMessages: UInt64 = 0
+    @exclusivity(unchecked) private var unflushedBytes: UInt64 = 0
+    /// How many delivered messages the receiver counts before it tells the counters.
+    private static let trafficFlushInterval: UInt64 = 4096
 
     /// How long the receiving thread spins before sleeping: halved when spinning did not pay,
     /// back to the full budget when it did.
@@ -48,11 +56,14 @@ final class ServerCore: @unchecked Sendable {
     @exclusivity(unchecked) private var readinessSignalled = false
 
     init(
-        name: PortName, maxMessageLength: Int, access: AccessPolicy, quota: PortQuota, waitable: Bool = false
+        name: PortName, maxMessageLength: Int, access: AccessPolicy, quota: PortQuota, waitable: Bool = false,
+        telemetry: PortTelemetry
     ) throws(NTStatus) {
         self.name = name
         self.maxMessageLength = maxMessageLength
-        self.controlPlane = try ServerControlPlane(name: name, ledger: ledger, access: access, quota: quota)
+        self.telemetry = telemetry
+        self.controlPlane = try ServerControlPlane(
+            name: name, ledger: ledger, access: access, quota: quota, telemetry: telemetry)
         if waitable {
             let readiness = try Doorbell()
             try controlPlane.events.add(readiness.fd, token: ServerEventToken.make(.readiness, 0))
@@ -154,7 +165,17 @@ final class ServerCore: @unchecked Sendable {
             timeout = min(timeout, Int64(deadline &- now))
         }
         if controlPlane.closed { throw .portDisconnected }
+        // About to sleep: a cheap moment to tell the counters.
+        flushTraffic()
         _ = try pollEvents(timeoutNanos: timeout)
+    }
+
+    /// Hands the delivered messages counted so far (and the replies) to the port's counters.
+    /// Holding the receive role.
+    private func flushTraffic() {
+        telemetry.flushTraffic(messages: unflushedMessages, bytes: unflushedBytes)
+        unflushedMessages = 0
+        unflushedBytes = 0
     }
 
     /// True when a receive would deliver something now: a control event, or a hot ring with a
@@ -297,7 +318,7 @@ final class ServerCore: @unchecked Sendable {
             case .broken:
                 // A client that writes garbage or breaks the protocol is treated as gone: its
                 // messages stop here, and nothing of the broken record is delivered.
-                abandon(channel)
+                abandon(channel, "a malformed record")
                 return try deliverControlEvent(into: &sink) ? 1 : 0
             }
             // More of the same ring, as long as they come whole; anything else waits for the
@@ -317,6 +338,8 @@ final class ServerCore: @unchecked Sendable {
             }
             // The slots are released whatever the receiver did with the messages.
             if channel.consumer.release(count: delivered) { _ = alpc_futex_wake(channel.requestRing.headAddress, Int32.max) }
+            unflushedMessages &+= UInt64(delivered)
+            if unflushedMessages >= Self.trafficFlushInterval { flushTraffic() }
             if let failure { throw failure }
             return delivered
         }
@@ -351,6 +374,7 @@ final class ServerCore: @unchecked Sendable {
             return .notLoaded(error)
         }
         if record.hasAttachment { channel.peerResources.removeFirstAttachment() }
+        unflushedBytes &+= UInt64(record.dataLength)
         let messageId = ledger.recordDelivery(kind: record.kind, cookie: record.cookie, from: channel)
         let stamp = DeliveryStamp(
             type: UInt16(record.kind == ALPC_RECORD_DATAGRAM ? Int32(LPC_DATAGRAM) : ALPC_REQUEST),
@@ -369,7 +393,8 @@ final class ServerCore: @unchecked Sendable {
 
     /// Ends a connection whose client broke the protocol: nothing more of it is delivered,
     /// and LPC_CLIENT_DIED is queued.
-    private func abandon(_ channel: ServerChannel) {
+    private func abandon(_ channel: ServerChannel, _ violation: String) {
+        telemetry.protocolViolation(channel.peer, violation)
         beginClosing(channel, .died)
         channel.closing = .died
         finishClosing(channel)
@@ -478,13 +503,13 @@ final class ServerCore: @unchecked Sendable {
                         let bell = try? Doorbell(adopting: OwnedDescriptor(adopting: fds[0]))
                     else {
                         PeerDescriptorCloser.shared.close(fds)
-                        abandon(channel)
+                        abandon(channel, "a WAKEUP packet without exactly one eventfd")
                         return
                     }
                     channel.installClientDoorbell(bell)
                 case .success((let packet, let fds)):
                     guard channel.peerResources.accept(packet, fds: fds) else {
-                        abandon(channel)
+                        abandon(channel, "a control packet out of place, malformed or over quota")
                         return
                     }
                 case .failure(.timeout):
@@ -515,6 +540,7 @@ final class ServerCore: @unchecked Sendable {
         controlPlane.remove(channel)
         let messageId = ledger.newMessageId()
         channel.closeFromServer()
+        telemetry.connectionEnded(channel.peer, clientDied: channel.closing != .closed)
         controlQueue.append(.closed(channel, channel.closing ?? .died, messageId: messageId))
     }
 
@@ -550,6 +576,7 @@ final class ServerCore: @unchecked Sendable {
                 if error == .quotaExceeded { ledger.restoreRequest(pending, messageId: messageId) }
                 throw error
             }
+            telemetry.replySent(bytes: dataLength)
             return
         }
         let recordLength = SlotRecord.slotLength(dataLength: dataLength, attributeLength: attributes.encodedLength)
@@ -583,6 +610,7 @@ final class ServerCore: @unchecked Sendable {
             throw error
         }
         attributes.finish()
+        telemetry.replySent(bytes: dataLength)
     }
 
     /// Sends a reply of `dataLength` bytes, without attributes, to the pending request
@@ -608,6 +636,7 @@ final class ServerCore: @unchecked Sendable {
                         messageId: messageId, callbackId: 0, to: slot, fill: fill)
                     keepPending = false
                 })
+            telemetry.replySent(bytes: dataLength)
         } catch {
             // As for the copying reply: a refused length, a failed fill or a reply over quota
             // leaves the request answerable.
@@ -626,7 +655,10 @@ final class ServerCore: @unchecked Sendable {
 
     /// Closes the port: every connection is told, nothing more is received.
     func close() {
-        _ = controlPlane.close()
+        let connections = controlPlane.connectionCount
+        guard controlPlane.close() else { return }
+        for _ in 0..<connections { telemetry.connectionClosedByServer() }
+        telemetry.portClosed()
         roleLock.withLock { roleLock.broadcast() }
         closeInterrupt.fire()
     }
@@ -641,6 +673,7 @@ final class ServerCore: @unchecked Sendable {
 
     /// Closes one connection from the server's side.
     func disconnect(_ channel: ServerChannel) {
+        if controlPlane.channel(channel.id) != nil { telemetry.connectionClosedByServer() }
         controlPlane.remove(channel)
         // Its sockets have nothing more to say; left registered, their hang-up would wake every poll.
         try? controlPlane.events.remove(channel.handshake.socket.fd)
