@@ -26,8 +26,11 @@ extension AlpcClient {
     ) async throws(NTStatus) -> AlpcMessage {
         let reply = reply ?? AlpcMessage()
         let deadline = AdaptiveWait.deadline(after: timeout)
-        let cookie = try channel.send(message, kind: ALPC_RECORD_REQUEST, awaitReply: true, deadline: deadline)
-        try await channel.receiveAsync(cookie: cookie, into: reply, deadline: deadline)
+        let cookie = try await channel.sendAsync(deadline: deadline) { (room) throws(NTStatus) in
+            try channel.send(message, kind: ALPC_RECORD_REQUEST, awaitReply: true, deadline: room)
+        }
+        var sink = CopyingSink(message: reply)
+        try await channel.receiveAsync(cookie: cookie, into: &sink, deadline: deadline)
         return reply
     }
 
@@ -47,7 +50,70 @@ extension AlpcClient {
     @discardableResult
     public func receive(into message: AlpcMessage? = nil, timeout: Duration? = nil) async throws(NTStatus) -> AlpcMessage {
         let message = message ?? AlpcMessage()
-        try await channel.receiveAsync(cookie: 0, into: message, deadline: AdaptiveWait.deadline(after: timeout))
+        var sink = CopyingSink(message: message)
+        try await channel.receiveAsync(cookie: 0, into: &sink, deadline: AdaptiveWait.deadline(after: timeout))
         return message
+    }
+
+    /// Sends `message` without waiting for a reply (send, for Swift concurrency): an
+    /// asynchronous request whose reply arrives at `receive`, or with `.releaseMessage` a
+    /// datagram. Only a full request ring makes it wait, and then the task is suspended, not
+    /// the thread.
+    ///
+    /// - Returns: the request's id, for ``cancelRequest(_:)``; 0 for a datagram.
+    /// - Throws: `.cancelled` (nothing was sent), `.portMessageTooLong`, `.portDisconnected`.
+    @discardableResult
+    public func send(_ message: AlpcMessage, flags: MessageFlags = []) async throws(NTStatus) -> UInt32 {
+        let kind = flags.contains(.releaseMessage) ? ALPC_RECORD_DATAGRAM : ALPC_RECORD_ASYNC_REQUEST
+        return try await channel.sendAsync(deadline: nil) { (room) throws(NTStatus) in
+            try channel.send(message, kind: kind, awaitReply: false, deadline: room)
+        }
+    }
+
+    /// The in-place request and reply of ``sendReceive(dataLength:timeout:fill:reply:)``,
+    /// waiting without blocking a thread: neither message is copied.
+    ///
+    /// - Throws: as the blocking call, and `.cancelled` when the task is cancelled (the
+    ///   reply is dropped when it comes).
+    public func sendReceive<Result>(
+        dataLength: Int, timeout: Duration? = nil,
+        fill: (UnsafeMutableRawBufferPointer) throws(NTStatus) -> Void,
+        reply: (ReceivedMessage) throws(NTStatus) -> Result
+    ) async throws(NTStatus) -> Result {
+        let deadline = AdaptiveWait.deadline(after: timeout)
+        let cookie = try await channel.sendAsync(deadline: deadline) { (room) throws(NTStatus) in
+            try channel.send(dataLength: dataLength, kind: ALPC_RECORD_REQUEST, awaitReply: true, deadline: room, fill: fill)
+        }
+        return try await lendAsync(reply) { (sink: inout LendingSink) async throws(NTStatus) in
+            try await channel.receiveAsync(cookie: cookie, into: &sink, deadline: deadline)
+        }
+    }
+
+    /// The in-place ``receive(timeout:_:)``, waiting without blocking a thread.
+    ///
+    /// - Throws: as the blocking call, and `.cancelled` when the task is cancelled.
+    public func receive<Result>(
+        timeout: Duration? = nil, _ body: (ReceivedMessage) throws(NTStatus) -> Result
+    ) async throws(NTStatus) -> Result {
+        let deadline = AdaptiveWait.deadline(after: timeout)
+        return try await lendAsync(body) { (sink: inout LendingSink) async throws(NTStatus) in
+            try await channel.receiveAsync(cookie: 0, into: &sink, deadline: deadline)
+        }
+    }
+
+    /// Runs `receive` with a sink lending its message to `body`, and returns `body`'s result.
+    private func lendAsync<Result>(
+        _ body: (ReceivedMessage) throws(NTStatus) -> Result,
+        _ receive: (inout LendingSink) async throws(NTStatus) -> Void
+    ) async throws(NTStatus) -> Result {
+        var result: Result?
+        let wrapped = { (message: ReceivedMessage) throws(NTStatus) in result = try body(message) }
+        try await withoutActuallyEscaping(wrapped) { (escapable) async throws(NTStatus) in
+            var sink = LendingSink(escapable)
+            try await receive(&sink)
+            guard sink.delivered else { throw NTStatus.unsuccessful }
+        }
+        guard let result else { throw .unsuccessful }
+        return result
     }
 }

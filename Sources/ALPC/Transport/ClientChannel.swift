@@ -501,17 +501,16 @@ final class ClientChannel: @unchecked Sendable {
     // MARK: Waiting without a thread
 
     /// Waits, without blocking a thread, for the reply `cookie` (0: the next message nobody
-    /// waits for) and delivers it into `message`: spins briefly, then suspends the task until
+    /// waits for) and delivers it into `sink`: spins briefly, then suspends the task until
     /// the poll descriptor says a message may wait, and tries again, until `deadline`.
     ///
     /// - Throws: `.timeout`, `.cancelled` when the task is cancelled (the reply, when it
     ///   comes, is dropped), or what a receive throws.
-    func receiveAsync(cookie: UInt32, into message: AlpcMessage, deadline: UInt64?) async throws(NTStatus) {
+    func receiveAsync<Sink: MessageSink>(cookie: UInt32, into sink: inout Sink, deadline: UInt64?) async throws(NTStatus) {
         var attemptDeadline = min(deadline ?? .max, alpc_now_ns() &+ AdaptiveWait.asyncSpinNanos)
         var woken = false
         while true {
             do throws(NTStatus) {
-                var sink = CopyingSink(message: message)
                 try receive(cookie: cookie, into: &sink, deadline: attemptDeadline, keepExpecting: true)
                 return
             } catch .timeout {
@@ -547,6 +546,32 @@ final class ClientChannel: @unchecked Sendable {
             // Readable (or the deadline, or a cancellation): try once more without waiting.
             woken = true
             attemptDeadline = alpc_now_ns()
+        }
+    }
+
+    /// Runs `send` (given a deadline for room in the request ring) without blocking a thread
+    /// for long: a full ring is waited for by spinning about ``AdaptiveWait/asyncSpinNanos``,
+    /// then by suspending the task for 50 µs, doubling up to 1 ms, until `deadline`. (The
+    /// server rings nobody when it frees a slot: a full ring means it is behind, and a short
+    /// sleep costs it nothing.)
+    ///
+    /// - Throws: `.cancelled` when the task is cancelled (nothing was sent), `.timeout` at
+    ///   `deadline`, or what `send` throws.
+    func sendAsync<T>(deadline: UInt64?, _ send: (UInt64) throws(NTStatus) -> T) async throws(NTStatus) -> T {
+        var pause: UInt64 = 50_000
+        while true {
+            let attempt = Result { () throws(NTStatus) -> T in
+                try send(min(deadline ?? .max, alpc_now_ns() &+ AdaptiveWait.asyncSpinNanos))
+            }
+            switch attempt {
+            case .success(let value): return value
+            case .failure(let error) where error != .timeout: throw error
+            case .failure: break
+            }
+            if Task.isCancelled { throw .cancelled }
+            if let deadline, alpc_now_ns() >= deadline { throw .timeout }
+            try? await Task.sleep(for: .nanoseconds(Int64(pause)))
+            pause = min(pause * 2, 1_000_000)
         }
     }
 

@@ -1,6 +1,7 @@
 @testable import ALPC
 import CALPC
 import Glibc
+import Synchronization
 import Testing
 
 extension PortsTests {
@@ -37,12 +38,82 @@ extension PortsTests {
             let peer = try PortsTests.startServer(name, ["--quiet"])
             defer { peer.kill(signal: SIGKILL) }
             let client = try AlpcClient(portName: name, timeout: .seconds(10))
-            _ = try client.send(AlpcMessage(string: "later"))
+            _ = try await client.send(AlpcMessage(string: "later"))
             let reply = try await client.receive(timeout: .seconds(10))
             #expect(reply.string == "REQUEST 'later' DONE")
             let start = ContinuousClock.now
             await #expect(throws: NTStatus.timeout) { _ = try await client.receive(timeout: .milliseconds(100)) }
             #expect(ContinuousClock.now - start >= .milliseconds(90))
+            client.disconnect()
+        }
+    }
+
+    /// Async send and the in-place async calls (issue 11, item 1).
+    @Suite("async send and in place", .sharedPeers)
+    struct AsyncSendTests {
+        @Test("In-place async sendReceive and receive across processes: the request written in place, the reply lent")
+        func inPlace() async throws {
+            let name = uniquePortName()
+            let peer = try PortsTests.startServer(name, ["--quiet"])
+            defer { peer.kill(signal: SIGKILL) }
+            let client = try await offPool { try AlpcClient(portName: name, timeout: .seconds(10)) }
+            let text = Array("in place".utf8)
+            let reply = try await client.sendReceive(dataLength: text.count, timeout: .seconds(10)) { data in
+                data.copyBytes(from: text)
+            } reply: { message in
+                (message.messageType.kind, String(decoding: message.data, as: UTF8.self))
+            }
+            #expect(reply.0 == .reply && reply.1 == "REQUEST 'in place' DONE")
+            _ = try await client.send(AlpcMessage(string: "later"))
+            let later = try await client.receive(timeout: .seconds(10)) { String(decoding: $0.data, as: UTF8.self) }
+            #expect(later == "REQUEST 'later' DONE")
+            client.disconnect()
+        }
+
+        @Test("Async send suspends while the request ring is full, goes on when the server reads, and a cancelled one sends nothing")
+        func sendWaitsForRoom() async throws {
+            let name = uniquePortName()
+            let server = try AlpcServer(portName: name)
+            defer { server.disconnect() }
+            let acceptor = TestThread {
+                if let request = try? server.receive(timeout: .seconds(10)) { _ = try? server.acceptConnection(request) }
+            }
+            let client = try await offPool { try AlpcClient(portName: name, timeout: .seconds(10)) }
+            acceptor.join()
+            let sent = Atomic<Int>(0)
+            let sender = Task { () async throws(NTStatus) -> Int in
+                for index in 0..<200 {
+                    try await client.send(AlpcMessage(string: "datagram \(index)"), flags: .releaseMessage)
+                    sent.add(1, ordering: .relaxed)
+                }
+                return 200
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            let stalled = sent.load(ordering: .relaxed)
+            #expect(stalled > 0 && stalled < 200, "the ring is full: the sender waits (sent \(stalled))")
+            // The server reads: the sender goes on to the end.
+            let reader = TestThread {
+                var count = 0
+                while count < 200, (try? server.receive(timeout: .seconds(10))) != nil { count += 1 }
+            }
+            #expect(try await sender.value == 200)
+            reader.join()
+            #expect(sent.load(ordering: .relaxed) == 200)
+
+            // Fill the ring again; a send waiting for room is cancelled and sends nothing.
+            var filled = 0
+            while (try? client.sendDatagrams(count: 1, dataLength: 1, timeout: .zero) { _, data in data[0] = 1 }) != nil {
+                filled += 1
+            }
+            let blocked = Task { () async throws(NTStatus) -> UInt32 in
+                try await client.send(AlpcMessage(string: "never"), flags: .releaseMessage)
+            }
+            try await Task.sleep(for: .milliseconds(50))
+            blocked.cancel()
+            await #expect(throws: NTStatus.cancelled) { _ = try await blocked.value }
+            var drained = 0
+            while (try? server.receive(timeout: .milliseconds(100))) != nil { drained += 1 }
+            #expect(drained == filled, "the cancelled datagram was not sent")
             client.disconnect()
         }
     }

@@ -101,7 +101,7 @@ extension PortsTests {
             }
             let client = try await offPool { try AlpcClient(portName: name, timeout: .seconds(10)) }
             // Three requests in flight: one handled, two queued behind the limit of 1.
-            for index in 0..<3 { _ = try client.send(AlpcMessage(string: "r\(index)")) }
+            for index in 0..<3 { _ = try await client.send(AlpcMessage(string: "r\(index)")) }
             let deadline = ContinuousClock.now + .seconds(10)
             while started.load(ordering: .relaxed) == 0 && ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(5))

@@ -15,7 +15,7 @@ extension PortsTests {
             try await offPool { try PortsTests.expectLine(peer, "READY") }
             let client = try await offPool { try AlpcClient(portName: name, timeout: .seconds(10)) }
             // One request runs, two wait behind the limit of 1.
-            for index in 0..<3 { _ = try client.send(AlpcMessage(string: "in flight \(index)")) }
+            for index in 0..<3 { _ = try await client.send(AlpcMessage(string: "in flight \(index)")) }
             try await offPool { try PortsTests.expectLine(peer, "HANDLING") }
             kill(peer.pid, SIGTERM)
             var replies: Set<String> = []
