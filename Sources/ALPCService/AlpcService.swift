@@ -1,8 +1,8 @@
 public import ALPC
 public import ServiceLifecycle
 
-/// An ``ALPC/AlpcServer`` run as a swift-service-lifecycle `Service`: it serves the port with
-/// ``ALPC/AlpcServer/run(maxConcurrentRequests:connection:handler:)`` until the service group
+/// An `AlpcServer` run as a swift-service-lifecycle `Service`: it serves the port with
+/// `AlpcServer.run(maxConcurrentRequests:connection:handler:)` until the service group
 /// shuts down.
 ///
 /// On graceful shutdown (SIGTERM or SIGINT when the group is set up for them) the port stops
@@ -26,7 +26,7 @@ public struct AlpcService: Service {
     private let handler: @Sendable (AlpcMessage) async -> AlpcMessage?
 
     /// A service that serves `server`: see
-    /// ``ALPC/AlpcServer/run(maxConcurrentRequests:connection:handler:)`` for the parameters.
+    /// `AlpcServer.run(maxConcurrentRequests:connection:handler:)` for the parameters.
     public init(
         server: AlpcServer,
         maxConcurrentRequests: Int = 64,
@@ -41,7 +41,7 @@ public struct AlpcService: Service {
 
     /// Serves the port until graceful shutdown (then drains and returns) or cancellation.
     ///
-    /// - Throws: the ``ALPC/NTStatus`` a receive failed with.
+    /// - Throws: the `NTStatus` a receive failed with.
     public func run() async throws {
         let server = server
         try await withGracefulShutdownHandler {

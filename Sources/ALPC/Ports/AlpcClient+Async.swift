@@ -70,7 +70,7 @@ extension AlpcClient {
         }
     }
 
-    /// The in-place request and reply of ``sendReceive(dataLength:timeout:fill:reply:)``,
+    /// The in-place request and reply of ``sendReceive(dataLength:timeout:fill:reply:)-2g3g8``,
     /// waiting without blocking a thread: neither message is copied.
     ///
     /// - Throws: as the blocking call, and `.cancelled` when the task is cancelled (the
@@ -89,7 +89,7 @@ extension AlpcClient {
         }
     }
 
-    /// The in-place ``receive(timeout:_:)``, waiting without blocking a thread.
+    /// The in-place ``receive(timeout:_:)-3da09``, waiting without blocking a thread.
     ///
     /// - Throws: as the blocking call, and `.cancelled` when the task is cancelled.
     public func receive<Result>(

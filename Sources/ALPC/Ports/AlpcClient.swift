@@ -116,7 +116,7 @@ public final class AlpcClient: @unchecked Sendable {
     /// Cancels the asynchronous request `requestId` (as `NtAlpcCancelMessage` does): its
     /// reply is dropped, whether it is already queued or comes later. The server is not told.
     ///
-    /// - Parameter requestId: what ``send(_:flags:)`` returned for the request.
+    /// - Parameter requestId: what ``send(_:flags:)-3tm94`` returned for the request.
     /// - Throws: `.invalidMessage` for an id this client never gave out, or for a request a
     ///   thread waits for in `sendReceive`.
     public func cancelRequest(_ requestId: UInt32) throws(NTStatus) {
@@ -208,7 +208,7 @@ public final class AlpcClient: @unchecked Sendable {
         return result
     }
 
-    /// ``sendReceive(dataLength:timeout:fill:reply:)`` without its generic result.
+    /// ``sendReceive(dataLength:timeout:fill:reply:)-2g3g8`` without its generic result.
     @usableFromInline
     func _sendReceive(
         dataLength: Int, timeout: Duration?,
@@ -224,8 +224,8 @@ public final class AlpcClient: @unchecked Sendable {
     }
 
     /// Sends a message without waiting, its data written in place by `fill` (see
-    /// ``send(_:flags:)``): with no flags an asynchronous request whose reply arrives at
-    /// ``receive(timeout:_:)``, with `.releaseMessage` a datagram. The message carries no attributes.
+    /// ``send(_:flags:)-3tm94``): with no flags an asynchronous request whose reply arrives at
+    /// ``receive(timeout:_:)-3da09``, with `.releaseMessage` a datagram. The message carries no attributes.
     ///
     /// - Parameters:
     ///   - dataLength: the data length, at most ``maxMessageLength`` less the 0x28-byte header.
@@ -267,7 +267,7 @@ public final class AlpcClient: @unchecked Sendable {
     }
 
     /// A file descriptor that is readable while a message may wait for
-    /// ``receive(into:timeout:)`` (a reply to an asynchronous request, or a datagram) and once
+    /// ``receive(into:timeout:)-5jl38`` (a reply to an asynchronous request, or a datagram) and once
     /// the server has gone, for epoll, `poll` or an event loop. It belongs to the connection;
     /// do not close it.
     ///
@@ -290,7 +290,7 @@ public final class AlpcClient: @unchecked Sendable {
 
     /// Lends the next message nobody else waits for (a reply to an asynchronous request, or a
     /// datagram) to `body` in place, and returns its result. The message carries no
-    /// attributes; a message that had some loses them (use ``receive(into:timeout:)`` for them).
+    /// attributes; a message that had some loses them (use ``receive(into:timeout:)-5jl38`` for them).
     ///
     /// - Throws: `.timeout`, `.portDisconnected`, or `body`'s error (the message is consumed).
     @inlinable
@@ -303,7 +303,7 @@ public final class AlpcClient: @unchecked Sendable {
         return result
     }
 
-    /// ``receive(timeout:_:)`` without its generic result.
+    /// ``receive(timeout:_:)-3da09`` without its generic result.
     @usableFromInline
     func _receive(timeout: Duration?, _ body: (ReceivedMessage) throws(NTStatus) -> Void) throws(NTStatus) {
         let deadline = AdaptiveWait.deadline(after: timeout)

@@ -36,15 +36,15 @@ public final class AlpcServer: @unchecked Sendable {
     ///   - attributes: the port attributes; `maxMessageLength` bounds every message (default 0x1000).
     ///   - access: who may connect, decided from the kernel's peer credentials (default: the
     ///     server's own user and root).
-    ///
-    /// With `ALPC_PORFLG_WAITABLE_PORT` in the attributes' flags the port is waitable: see
-    /// ``pollDescriptor`` and ``waitForMessage(timeout:)``.
     ///   - logger: where the port logs its lifecycle (created, closed, connections accepted,
     ///     refused, ended, clients that died or broke the protocol, with their pid); never a
     ///     line per message. Nothing is logged when nil.
     ///   - metricsFactory: where the port's counters and gauge go (messages and bytes each
     ///     way, connections open, accepted, refused, closed, died, protocol violations; see
     ///     <doc:Observability>); `MetricsSystem.factory` when nil.
+    ///
+    /// With `ALPC_PORFLG_WAITABLE_PORT` in the attributes' flags the port is waitable: see
+    /// ``pollDescriptor`` and ``waitForMessage(timeout:)``.
     /// - Throws: `NTStatus.objectNameCollision` when the name is taken, `.objectNameInvalid`
     ///   for a malformed name, `.invalidParameter` for a maximum message length outside
     ///   0x28...0xFFFF.
