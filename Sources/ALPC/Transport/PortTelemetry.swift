@@ -47,7 +47,7 @@ final class PortTelemetry: Sendable {
     // MARK: Traffic
 
     /// A reply of `bytes` data bytes was sent.
-    @inline(__always)
+    @inline(never)
     func replySent(bytes: Int) {
         unflushedReplies.add(1, ordering: .relaxed)
         unflushedReplyBytes.add(UInt64(bytes), ordering: .relaxed)
