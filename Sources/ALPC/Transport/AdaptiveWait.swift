@@ -14,8 +14,10 @@ enum AdaptiveWait {
     /// The longest a waiter spins before sleeping: about one futex wake-up.
     static let spinBudgetNanos: UInt64 = 50_000
     /// How long an asynchronous caller spins (or waits in epoll) before it suspends its task:
-    /// about the time a peer awake on another CPU takes to answer.
-    static let asyncSpinNanos: UInt64 = 20_000
+    /// as long as a blocking caller spins, so that it catches the same replies (a suspended
+    /// task costs two wake-ups, the reactor's and a pool thread's, where a blocking caller
+    /// that stopped spinning costs one).
+    static let asyncSpinNanos: UInt64 = spinBudgetNanos
     /// The longest one futex sleep lasts before liveness is checked again.
     static let sliceNanos: UInt64 = 20_000_000
     /// Set in a published CPU word while its side sleeps; the CPU number stays, so a peer can

@@ -7,7 +7,10 @@ internal import Synchronization
 ///
 /// One per process, started when the first task waits and ended (with its epoll descriptor)
 /// after a second with nobody waiting. Waiting costs a task no thread: it is suspended until
-/// the reactor resumes it.
+/// the reactor resumes it. The reactor sleeps until a descriptor is readable or the earliest
+/// deadline comes, never in slices: a task that waits without a deadline (an idle server)
+/// costs no wake-up. A waiter whose deadline comes before the reactor's wakes it through an
+/// eventfd of its own.
 final class PollReactor: @unchecked Sendable {
     /// The process's reactor.
     static let shared = PollReactor()
@@ -19,11 +22,20 @@ final class PollReactor: @unchecked Sendable {
         let resume: @Sendable () -> Void
     }
 
-    /// The epoll set, made on first use (kept in a box: `EventPoll` is not copyable).
+    /// The epoll set and the eventfd that interrupts its wait, made on first use (kept in a
+    /// box: neither is copyable).
     private final class Poll: Sendable {
         let events: EventPoll
-        init() throws(NTStatus) { events = try EventPoll() }
+        let interrupt: Doorbell
+        init() throws(NTStatus) {
+            events = try EventPoll()
+            interrupt = try Doorbell()
+            try events.add(interrupt.fd, token: PollReactor.interruptToken, events: [.readable])
+        }
     }
+
+    /// The epoll token of ``Poll/interrupt`` (descriptors' tokens are their numbers, below 2^32).
+    private static let interruptToken: UInt64 = 1 << 40
 
     private let lock = ConditionLock()
     // Guarded by lock.
@@ -31,6 +43,13 @@ final class PollReactor: @unchecked Sendable {
     @exclusivity(unchecked) private var waiters: [Int32: [Waiter]] = [:]
     @exclusivity(unchecked) private var nextId: UInt64 = 0
     @exclusivity(unchecked) private var running = false
+    /// When the reactor's current wait ends (CLOCK_MONOTONIC ns; `.max`: only at an event).
+    @exclusivity(unchecked) private var sleepingUntil: UInt64 = .max
+    /// How many times the reactor's epoll wait has returned (for tests: an idle wait costs none).
+    @exclusivity(unchecked) private(set) var wakeups = 0
+
+    /// ``wakeups``, read under the lock.
+    var wakeupCount: Int { lock.withLock { wakeups } }
 
     /// Runs `resume` once, on the reactor's thread, when `fd` is readable or `deadline`
     /// (CLOCK_MONOTONIC ns) passes. Returns the waiter's id, for ``cancel(_:fd:)``.
@@ -48,7 +67,8 @@ final class PollReactor: @unchecked Sendable {
             }
             nextId &+= 1
             waiters[fd, default: []].append(Waiter(id: nextId, deadline: deadline, resume: resume))
-            // The reactor waits in slices of 10 ms, so a deadline is met within one.
+            // A deadline before the end of the reactor's wait: wake it to wait less.
+            if let deadline, running, deadline < sleepingUntil { poll.interrupt.ring() }
             if !running {
                 running = true
                 guard DetachedThread.start(stackSize: 256 * 1024, { [self] in run() }) else {
@@ -93,14 +113,30 @@ final class PollReactor: @unchecked Sendable {
         var buffer = EventPoll.Buffer(capacity: 64)
         var idleSince: UInt64 = 0
         while true {
-            let poll: Poll? = lock.withLock { self.poll }
+            // Sleep until an event, the earliest deadline, or (nobody waiting) the idle limit.
+            let (poll, timeoutNanos): (Poll?, UInt64?) = lock.withLock {
+                let now = alpc_now_ns()
+                var until = waiters.values.lazy.flatMap { $0 }.compactMap(\.deadline).min()
+                if waiters.isEmpty {
+                    if idleSince == 0 { idleSince = now }
+                    until = idleSince &+ Self.idleLimitNanos
+                }
+                sleepingUntil = until ?? .max
+                return (self.poll, until.map { $0 > now ? $0 &- now : 0 })
+            }
             guard let poll else { return }
-            // Short slices: deadlines are met within 10 ms, and nothing else needs the thread.
-            let count = (try? poll.events.wait(into: &buffer, timeout: .milliseconds(10))) ?? 0
+            let timeout: Duration? = timeoutNanos.map { .nanoseconds(Int64(clamping: $0)) }
+            let count = (try? poll.events.wait(into: &buffer, timeout: timeout)) ?? 0
             let now = alpc_now_ns()
             var due: [@Sendable () -> Void] = []
             let stop: Bool = lock.withLock {
+                sleepingUntil = 0
+                wakeups += 1
                 for index in 0..<count {
+                    if buffer[index].token == Self.interruptToken {
+                        _ = poll.interrupt.drain()
+                        continue
+                    }
                     let fd = Int32(bitPattern: UInt32(truncatingIfNeeded: buffer[index].token))
                     if let ready = waiters[fd] {
                         due += ready.map(\.resume)
@@ -116,7 +152,7 @@ final class PollReactor: @unchecked Sendable {
                 }
                 if waiters.isEmpty && due.isEmpty {
                     if idleSince == 0 { idleSince = now }
-                    if now &- idleSince > 1_000_000_000 {
+                    if now &- idleSince >= Self.idleLimitNanos {
                         // Nobody waits: the thread ends and its epoll descriptor is closed.
                         running = false
                         self.poll = nil
@@ -132,4 +168,7 @@ final class PollReactor: @unchecked Sendable {
             if stop { return }
         }
     }
+
+    /// How long the reactor stays with nobody waiting before it ends.
+    private static let idleLimitNanos: UInt64 = 1_000_000_000
 }

@@ -141,6 +141,29 @@ extension PortsTests {
             #expect(status.contains("PORT_DISCONNECTED"), "\(status)")
         }
     }
+
+    /// The reactor's idle cost, alone among the gated tests: it counts the process's reactor
+    /// wake-ups, which any other async test would add to.
+    @Suite("async server idle", .serialized, .exclusivePeers)
+    struct AsyncServerIdleTests {
+        @Test("A task waiting without a deadline costs the reactor no wake-up")
+        func idleWaitCostsNothing() async throws {
+            let server = try AlpcServer(portName: uniquePortName())
+            defer { server.disconnect() }
+            let waiting = Task { () async throws(NTStatus) -> Int in
+                var count = 0
+                for try await _ in server.messages { count += 1 }
+                return count
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            let before = PollReactor.shared.wakeupCount
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(PollReactor.shared.wakeupCount - before <= 1, "an idle server's wait must not poll")
+            waiting.cancel()
+            _ = try await waiting.value
+        }
+
+    }
 }
 
 /// Counts the handlers running at once, and the most at any time.
