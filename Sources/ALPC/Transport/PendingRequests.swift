@@ -35,8 +35,8 @@ struct PendingRequests {
     /// Forgets and returns the request `messageId` names, if one waits.
     mutating func remove(_ messageId: UInt32) -> PendingRequest? {
         let index = Int(messageId) & (Self.tableSize - 1)
-        if table[index].messageId == messageId, let request = table[index].request {
-            table[index].request = nil
+        // Moved out of the table (take), not copied then cleared: no reference counting.
+        if table[index].messageId == messageId, let request = table[index].request.take() {
             return request
         }
         return spilled.isEmpty ? nil : spilled.removeValue(forKey: messageId)

@@ -87,6 +87,9 @@ final class PollReactor: @unchecked Sendable {
             guard let index = waiters[fd]?.firstIndex(where: { $0.id == id }) else { return nil }
             let waiter = waiters[fd]!.remove(at: index)
             if waiters[fd]!.isEmpty { forgetLocked(fd) }
+            // The last waiter went while the reactor may sleep until its (later) deadline: wake it, so
+            // that it starts counting its idle second.
+            if waiters.isEmpty, running { poll?.interrupt.ring() }
             return waiter.resume
         }
     }
