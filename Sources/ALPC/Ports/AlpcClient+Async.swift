@@ -70,6 +70,20 @@ extension AlpcClient {
         }
     }
 
+    /// The in-place ``send(dataLength:flags:fill:)``, waiting for room in the request ring
+    /// without blocking a thread.
+    ///
+    /// - Throws: as the blocking call, and `.cancelled` when the task is cancelled while the
+    ///   ring is full (nothing was sent).
+    public func send(
+        dataLength: Int, flags: MessageFlags = [], fill: (UnsafeMutableRawBufferPointer) throws(NTStatus) -> Void
+    ) async throws(NTStatus) {
+        let kind = flags.contains(.releaseMessage) ? ALPC_RECORD_DATAGRAM : ALPC_RECORD_ASYNC_REQUEST
+        _ = try await channel.sendAsync(deadline: nil) { (room) throws(NTStatus) in
+            try channel.send(dataLength: dataLength, kind: kind, awaitReply: false, deadline: room, fill: fill)
+        }
+    }
+
     /// The in-place request and reply of ``sendReceive(dataLength:timeout:fill:reply:)-2g3g8``,
     /// waiting without blocking a thread: neither message is copied.
     ///

@@ -43,7 +43,7 @@ final class ClientChannel: @unchecked Sendable {
     private var attachmentSequence: UInt32 = 0
 
     /// Who gets each message read from the reply ring; holds the consumer role.
-    private let replies: ReplyDemultiplexer
+    let replies: ReplyDemultiplexer
     // Owned by the holder of the consumer role.
     @exclusivity(unchecked) private var consumer: RingConsumer
     /// The number of messages consumed from the reply ring: their context Sequence.
