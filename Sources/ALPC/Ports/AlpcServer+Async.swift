@@ -101,7 +101,8 @@ extension AlpcServer {
     /// requests refused), every handler finishes and its reply is sent, then the port is
     /// closed and the run returns. Cancelling the task ends it at once: handlers are
     /// cancelled and the port is closed, so clients waiting for replies get
-    /// `STATUS_PORT_DISCONNECTED`.
+    /// `STATUS_PORT_DISCONNECTED`. While it runs, the run should be the port's only receiver:
+    /// another one takes messages it would have handled.
     ///
     /// ```swift
     /// try await server.run(maxConcurrentRequests: 32) { request in
