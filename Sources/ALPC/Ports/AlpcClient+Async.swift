@@ -98,9 +98,13 @@ extension AlpcClient {
         let cookie = try await channel.sendAsync(deadline: deadline) { (room) throws(NTStatus) in
             try channel.send(dataLength: dataLength, kind: ALPC_RECORD_REQUEST, awaitReply: true, deadline: room, fill: fill)
         }
-        return try await lendAsync(reply) { (sink: inout LendingSink) async throws(NTStatus) in
-            try await channel.receiveAsync(cookie: cookie, into: &sink, deadline: deadline)
+        var result: Result?
+        var sink = LendingSink()
+        try await channel.receiveAsync(cookie: cookie, into: &sink, deadline: deadline) { (message) throws(NTStatus) in
+            result = try reply(message)
         }
+        guard sink.delivered, let result else { throw .unsuccessful }
+        return result
     }
 
     /// The in-place ``receive(timeout:_:)-3da09``, waiting without blocking a thread.
@@ -110,24 +114,12 @@ extension AlpcClient {
         timeout: Duration? = nil, _ body: (ReceivedMessage) throws(NTStatus) -> Result
     ) async throws(NTStatus) -> Result {
         let deadline = AdaptiveWait.deadline(after: timeout)
-        return try await lendAsync(body) { (sink: inout LendingSink) async throws(NTStatus) in
-            try await channel.receiveAsync(cookie: 0, into: &sink, deadline: deadline)
-        }
-    }
-
-    /// Runs `receive` with a sink lending its message to `body`, and returns `body`'s result.
-    private func lendAsync<Result>(
-        _ body: (ReceivedMessage) throws(NTStatus) -> Result,
-        _ receive: (inout LendingSink) async throws(NTStatus) -> Void
-    ) async throws(NTStatus) -> Result {
         var result: Result?
-        let wrapped = { (message: ReceivedMessage) throws(NTStatus) in result = try body(message) }
-        try await withoutActuallyEscaping(wrapped) { (escapable) async throws(NTStatus) in
-            var sink = LendingSink(escapable)
-            try await receive(&sink)
-            guard sink.delivered else { throw NTStatus.unsuccessful }
+        var sink = LendingSink()
+        try await channel.receiveAsync(cookie: 0, into: &sink, deadline: deadline) { (message) throws(NTStatus) in
+            result = try body(message)
         }
-        guard let result else { throw .unsuccessful }
+        guard sink.delivered, let result else { throw .unsuccessful }
         return result
     }
 }

@@ -130,7 +130,9 @@ public final class AlpcClient: @unchecked Sendable {
     ///   and `message.port.totalLength` is the size it needs).
     @discardableResult
     public func receive(into message: AlpcMessage? = nil, timeout: Duration? = nil) throws(NTStatus) -> AlpcMessage {
-        let message = message ?? AlpcMessage()
+        // Bound, not coalesced with `??`: the caller's message is borrowed, and retained
+        // once, to be returned.
+        guard let message else { return try receive(into: AlpcMessage(), timeout: timeout) }
         try channel.receive(cookie: 0, into: message, deadline: AdaptiveWait.deadline(after: timeout))
         return message
     }
@@ -218,8 +220,8 @@ public final class AlpcClient: @unchecked Sendable {
         let deadline = AdaptiveWait.deadline(after: timeout)
         let cookie = try channel.send(
             dataLength: dataLength, kind: ALPC_RECORD_REQUEST, awaitReply: true, deadline: deadline, fill: fill)
-        try Self.lend(reply) { (sink: inout LendingSink) throws(NTStatus) in
-            try channel.receive(cookie: cookie, into: &sink, deadline: deadline)
+        try Self.lend { (sink: inout LendingSink) throws(NTStatus) in
+            try channel.receive(cookie: cookie, into: &sink, deadline: deadline, reader: reply)
         }
     }
 
@@ -307,21 +309,17 @@ public final class AlpcClient: @unchecked Sendable {
     @usableFromInline
     func _receive(timeout: Duration?, _ body: (ReceivedMessage) throws(NTStatus) -> Void) throws(NTStatus) {
         let deadline = AdaptiveWait.deadline(after: timeout)
-        try Self.lend(body) { (sink: inout LendingSink) throws(NTStatus) in
-            try channel.receive(cookie: 0, into: &sink, deadline: deadline)
+        try Self.lend { (sink: inout LendingSink) throws(NTStatus) in
+            try channel.receive(cookie: 0, into: &sink, deadline: deadline, reader: body)
         }
     }
 
-    /// Runs `receive` with a sink lending its message to `body`.
-    static func lend(
-        _ body: (ReceivedMessage) throws(NTStatus) -> Void,
-        _ receive: (inout LendingSink) throws(NTStatus) -> Void
-    ) throws(NTStatus) {
-        try withoutActuallyEscaping(body) { (escapable) throws(NTStatus) in
-            var sink = LendingSink(escapable)
-            try receive(&sink)
-            guard sink.delivered else { throw .unsuccessful }
-        }
+    /// Runs `receive` with a sink that lends its message to the reader `receive` passes down,
+    /// and checks that it did.
+    static func lend(_ receive: (inout LendingSink) throws(NTStatus) -> Void) throws(NTStatus) {
+        var sink = LendingSink()
+        try receive(&sink)
+        guard sink.delivered else { throw .unsuccessful }
     }
 
     /// Disconnects; the server receives `LPC_PORT_CLOSED` and every later call fails with

@@ -101,7 +101,9 @@ public final class AlpcServer: @unchecked Sendable {
     ///   fit, in which case it stays queued and `message.port.totalLength` is the size it needs.
     @discardableResult
     public func receive(into message: AlpcMessage? = nil, timeout: Duration? = nil) throws(NTStatus) -> AlpcMessage {
-        let message = message ?? AlpcMessage()
+        // Bound, not coalesced with `??`: the caller's message is borrowed, and retained
+        // once, to be returned.
+        guard let message else { return try receive(into: AlpcMessage(), timeout: timeout) }
         try core.receive(into: message, deadline: AdaptiveWait.deadline(after: timeout))
         return message
     }
@@ -191,8 +193,8 @@ public final class AlpcServer: @unchecked Sendable {
     @usableFromInline
     func _receive(timeout: Duration?, _ body: (ReceivedMessage) throws(NTStatus) -> Void) throws(NTStatus) {
         let deadline = AdaptiveWait.deadline(after: timeout)
-        try AlpcClient.lend(body) { (sink: inout LendingSink) throws(NTStatus) in
-            try core.receive(into: &sink, deadline: deadline)
+        try AlpcClient.lend { (sink: inout LendingSink) throws(NTStatus) in
+            try core.receive(into: &sink, deadline: deadline, reader: body)
         }
     }
 
@@ -220,8 +222,8 @@ public final class AlpcServer: @unchecked Sendable {
         guard maxCount >= 1 else { throw .invalidParameter }
         let deadline = AdaptiveWait.deadline(after: timeout)
         var count = 0
-        try AlpcClient.lend(body) { (sink: inout LendingSink) throws(NTStatus) in
-            count = try core.receive(into: &sink, deadline: deadline, batch: maxCount)
+        try AlpcClient.lend { (sink: inout LendingSink) throws(NTStatus) in
+            count = try core.receive(into: &sink, deadline: deadline, batch: maxCount, reader: body)
         }
         return count
     }

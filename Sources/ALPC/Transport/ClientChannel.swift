@@ -322,12 +322,13 @@ final class ClientChannel: @unchecked Sendable {
     /// With `keepExpecting`, a receive that times out leaves the reply `cookie` awaited (an
     /// asynchronous caller tries again later); otherwise any failure ends the wait for it.
     func receive<Sink: MessageSink>(
-        cookie: UInt32, into sink: inout Sink, deadline: UInt64?, keepExpecting: Bool = false
+        cookie: UInt32, into sink: inout Sink, deadline: UInt64?, keepExpecting: Bool = false,
+        reader: MessageReader = { _ in }
     ) throws(NTStatus) {
         if polled.load(ordering: .relaxed) {
-            try receivePolled(cookie: cookie, into: &sink, deadline: deadline, keepExpecting: keepExpecting)
+            try receivePolled(cookie: cookie, into: &sink, deadline: deadline, keepExpecting: keepExpecting, reader: reader)
         } else {
-            try receiveMessage(cookie: cookie, into: &sink, deadline: deadline, keepExpecting: keepExpecting)
+            try receiveMessage(cookie: cookie, into: &sink, deadline: deadline, keepExpecting: keepExpecting, reader: reader)
         }
     }
 
@@ -336,15 +337,15 @@ final class ClientChannel: @unchecked Sendable {
     /// a message waits.
     @inline(never)
     private func receivePolled<Sink: MessageSink>(
-        cookie: UInt32, into sink: inout Sink, deadline: UInt64?, keepExpecting: Bool
+        cookie: UInt32, into sink: inout Sink, deadline: UInt64?, keepExpecting: Bool, reader: MessageReader
     ) throws(NTStatus) {
         suspendPolling()
         defer { settlePolling() }
-        try receiveMessage(cookie: cookie, into: &sink, deadline: deadline, keepExpecting: keepExpecting)
+        try receiveMessage(cookie: cookie, into: &sink, deadline: deadline, keepExpecting: keepExpecting, reader: reader)
     }
 
     private func receiveMessage<Sink: MessageSink>(
-        cookie: UInt32, into sink: inout Sink, deadline: UInt64?, keepExpecting: Bool
+        cookie: UInt32, into sink: inout Sink, deadline: UInt64?, keepExpecting: Bool, reader: MessageReader
     ) throws(NTStatus) {
         while true {
             let turn: ReplyDemultiplexer.Turn
@@ -360,10 +361,10 @@ final class ClientChannel: @unchecked Sendable {
             switch turn {
             case .deliver(let parked, let requeueFirst):
                 // Not loaded (too big for the buffer): it stays queued for the next receive.
-                try deliver(parked: parked, into: &sink, requeueFirst: requeueFirst)
+                try deliver(parked: parked, into: &sink, requeueFirst: requeueFirst, reader: reader)
                 return
             case .consume:
-                let outcome = Result { () throws(NTStatus) in try pump(cookie: cookie, into: &sink, deadline: deadline) }
+                let outcome = Result { () throws(NTStatus) in try pump(cookie: cookie, into: &sink, deadline: deadline, reader: reader) }
                 replies.releaseConsumer()
                 switch outcome {
                 case .success(true):
@@ -386,7 +387,9 @@ final class ClientChannel: @unchecked Sendable {
 
     /// Consumes the reply ring until a record for the caller arrives (true, delivered into
     /// `message`) or one for somebody else was parked (false). Runs holding the consumer role.
-    private func pump<Sink: MessageSink>(cookie: UInt32, into sink: inout Sink, deadline: UInt64?) throws(NTStatus) -> Bool {
+    private func pump<Sink: MessageSink>(
+        cookie: UInt32, into sink: inout Sink, deadline: UInt64?, reader: MessageReader
+    ) throws(NTStatus) -> Bool {
         var slot: UnsafeMutableRawPointer?
         do {
             try AdaptiveWait.wait(
@@ -447,7 +450,8 @@ final class ClientChannel: @unchecked Sendable {
             let delivered = Result { () throws(NTStatus) in
                 try sink.deliver(
                     deliveryStamp(of: record), attributes: inbound,
-                    context: ContextStamp(portContext: 0, sequence: receivedSequence), sender: serverCredentials)
+                    context: ContextStamp(portContext: 0, sequence: receivedSequence), sender: serverCredentials,
+                    reader: reader)
             }
             releaseSlot()
             try delivered.get()
@@ -483,14 +487,14 @@ final class ClientChannel: @unchecked Sendable {
     /// Delivers a parked message into `sink` (no lock is held: the receiver's closure may call
     /// back into the channel). A message the sink does not load goes back to its queue.
     private func deliver<Sink: MessageSink>(
-        parked: ReplyDemultiplexer.Parked, into sink: inout Sink, requeueFirst: Bool
+        parked: ReplyDemultiplexer.Parked, into sink: inout Sink, requeueFirst: Bool, reader: MessageReader
     ) throws(NTStatus) {
         var loaded = false
         let outcome = Result { () throws(NTStatus) in
             try sink.deliver(
                 bytes: parked.bytes, DeliveryStamp(), attributes: parked.attributes,
                 context: ContextStamp(portContext: 0, sequence: parked.sequence), sender: serverCredentials,
-                loaded: &loaded)
+                reader: reader, loaded: &loaded)
         }
         if case .failure(let error) = outcome {
             if !loaded { replies.requeue(parked, first: requeueFirst) }
@@ -506,12 +510,14 @@ final class ClientChannel: @unchecked Sendable {
     ///
     /// - Throws: `.timeout`, `.cancelled` when the task is cancelled (the reply, when it
     ///   comes, is dropped), or what a receive throws.
-    func receiveAsync<Sink: MessageSink>(cookie: UInt32, into sink: inout Sink, deadline: UInt64?) async throws(NTStatus) {
+    func receiveAsync<Sink: MessageSink>(
+        cookie: UInt32, into sink: inout Sink, deadline: UInt64?, reader: MessageReader = { _ in }
+    ) async throws(NTStatus) {
         var attemptDeadline = min(deadline ?? .max, alpc_now_ns() &+ AdaptiveWait.asyncSpinNanos)
         var woken = false
         while true {
             do throws(NTStatus) {
-                try receive(cookie: cookie, into: &sink, deadline: attemptDeadline, keepExpecting: true)
+                try receive(cookie: cookie, into: &sink, deadline: attemptDeadline, keepExpecting: true, reader: reader)
                 return
             } catch .timeout {
                 // Not yet: suspend below.

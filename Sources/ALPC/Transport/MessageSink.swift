@@ -25,15 +25,22 @@ struct DeliveryStamp {
 /// a closure. A delivery runs in two steps: `load` (which may refuse the message, leaving it
 /// queued) and, once the receiver did its bookkeeping, `deliver` (after which the message is
 /// consumed, even when `deliver` throws).
+/// What reads a message lent in place (the in-place API's closure), passed down the receive
+/// path as a parameter rather than stored: storing it would need `withoutActuallyEscaping`,
+/// which boxes a closure that captures anything on the heap, once per message.
+typealias MessageReader = (ReceivedMessage) throws(NTStatus) -> Void
+
 protocol MessageSink {
     /// Takes the header and the `dataLength` validated data bytes at `source`, which stay valid
     /// until `deliver` returns. Throws to leave the message queued.
     mutating func load(from source: UnsafeRawPointer, dataLength: Int) throws(NTStatus)
 
     /// Hands the loaded message over with the header fields of `stamp`, and the attributes,
-    /// context and sender the receiver knows. A throw is the receiving closure's failure.
+    /// context and sender the receiver knows; a sink that lends the message in place lends it
+    /// to `reader`. A throw is the receiving closure's failure.
     mutating func deliver(
-        _ stamp: DeliveryStamp, attributes: InboundAttributes?, context: ContextStamp?, sender: PeerCredentials
+        _ stamp: DeliveryStamp, attributes: InboundAttributes?, context: ContextStamp?, sender: PeerCredentials,
+        reader: MessageReader
     ) throws(NTStatus)
 }
 
@@ -42,19 +49,19 @@ extension MessageSink {
     /// one go; `loaded` says whether the load succeeded.
     mutating func deliver(
         bytes: [UInt8], _ stamp: DeliveryStamp, attributes: InboundAttributes?, context: ContextStamp?,
-        sender: PeerCredentials, loaded: inout Bool
+        sender: PeerCredentials, reader: MessageReader, loaded: inout Bool
     ) throws(NTStatus) {
         guard bytes.count >= SlotRecord.headerSize else {
             try load(from: SlotRecord.emptyHeader, dataLength: 0)
             loaded = true
-            try deliver(stamp, attributes: attributes, context: context, sender: sender)
+            try deliver(stamp, attributes: attributes, context: context, sender: sender, reader: reader)
             return
         }
         let outcome = bytes.withUnsafeBytes { raw in
             Result { () throws(NTStatus) in
                 try load(from: raw.baseAddress!, dataLength: raw.count - SlotRecord.headerSize)
                 loaded = true
-                try deliver(stamp, attributes: attributes, context: context, sender: sender)
+                try deliver(stamp, attributes: attributes, context: context, sender: sender, reader: reader)
             }
         }
         try outcome.get()
@@ -62,35 +69,45 @@ extension MessageSink {
 }
 
 /// Copies each message into an `AlpcMessage` (the copying API).
+///
+/// A sink lives only for the receive it is given to, while its creator holds the message, so
+/// it keeps the message unretained and uses it as guaranteed: no reference counting per
+/// message.
 struct CopyingSink: MessageSink {
-    let message: AlpcMessage
+    private let message: Unmanaged<AlpcMessage>
+
+    init(message: AlpcMessage) {
+        self.message = Unmanaged.passUnretained(message)
+    }
 
     func load(from source: UnsafeRawPointer, dataLength: Int) throws(NTStatus) {
-        try SlotRecord.copy(from: source, dataLength: dataLength, into: message)
+        // (`_withUnsafeGuaranteedRef` rethrows untyped: the outcome is carried out typed.)
+        let outcome = message._withUnsafeGuaranteedRef { message in
+            Result { () throws(NTStatus) in try SlotRecord.copy(from: source, dataLength: dataLength, into: message) }
+        }
+        try outcome.get()
     }
 
     func deliver(
-        _ stamp: DeliveryStamp, attributes: InboundAttributes?, context: ContextStamp?, sender: PeerCredentials
+        _ stamp: DeliveryStamp, attributes: InboundAttributes?, context: ContextStamp?, sender: PeerCredentials,
+        reader: MessageReader
     ) {
-        stamp.apply(to: message.port)
-        InboundAttributes.install(attributes, into: message, context: context, sender: sender)
+        message._withUnsafeGuaranteedRef { message in
+            stamp.apply(to: message.port)
+            InboundAttributes.install(attributes, into: message, context: context, sender: sender)
+        }
     }
 }
 
-/// Lends each message in place to a closure as a ``ReceivedMessage``. Not generic: the public
-/// APIs keep the closure's result in their own (inlinable, so specialized) frames, and the
-/// receive paths run without generic metadata.
+/// Lends each message in place, as a ``ReceivedMessage``, to the reader the receive path was
+/// given. Not generic: the public APIs keep the closure's result in their own (inlinable, so
+/// specialized) frames, and the receive paths run without generic metadata.
 /// Attributes are not delivered: what travelled is released with them.
 struct LendingSink: MessageSink {
-    let body: (ReceivedMessage) throws(NTStatus) -> Void
     private var source: UnsafeRawPointer?
     private var dataLength = 0
-    /// Whether `body` ran.
+    /// Whether the reader ran.
     private(set) var delivered = false
-
-    init(_ body: @escaping (ReceivedMessage) throws(NTStatus) -> Void) {
-        self.body = body
-    }
 
     mutating func load(from source: UnsafeRawPointer, dataLength: Int) {
         self.source = source
@@ -98,7 +115,8 @@ struct LendingSink: MessageSink {
     }
 
     mutating func deliver(
-        _ stamp: DeliveryStamp, attributes: InboundAttributes?, context: ContextStamp?, sender: PeerCredentials
+        _ stamp: DeliveryStamp, attributes: InboundAttributes?, context: ContextStamp?, sender: PeerCredentials,
+        reader: MessageReader
     ) throws(NTStatus) {
         guard let source else { throw .unsuccessful }
         // Fields not stamped are read once from the source; only the data is lent, bounded
@@ -112,6 +130,6 @@ struct LendingSink: MessageSink {
             data: UnsafeRawBufferPointer(start: source + SlotRecord.headerSize, count: dataLength))
         self.source = nil
         delivered = true
-        try body(view)
+        try reader(view)
     }
 }

@@ -92,14 +92,16 @@ final class ServerCore: @unchecked Sendable {
     /// many more (up to `batch` in all) as the same client's ring already holds, releasing
     /// their slots together. Returns how many were delivered.
     @discardableResult
-    func receive<Sink: MessageSink>(into sink: inout Sink, deadline: UInt64?, batch: Int = 1) throws(NTStatus) -> Int {
+    func receive<Sink: MessageSink>(
+        into sink: inout Sink, deadline: UInt64?, batch: Int = 1, reader: MessageReader = { _ in }
+    ) throws(NTStatus) -> Int {
         try acquireRole(deadline: deadline)
         defer { releaseRole() }
         var emptyRounds = 0
         var spinStart: UInt64 = 0
         while true {
-            if try deliverControlEvent(into: &sink) { return 1 }
-            let delivered = try deliverFromHotRing(into: &sink, batch: batch)
+            if try deliverControlEvent(into: &sink, reader: reader) { return 1 }
+            let delivered = try deliverFromHotRing(into: &sink, batch: batch, reader: reader)
             if delivered > 0 {
                 // Found while spinning: spinning pays now, so allow the full budget next time.
                 if spinStart != 0 { spinBudget = AdaptiveWait.spinBudgetNanos }
@@ -285,7 +287,9 @@ final class ServerCore: @unchecked Sendable {
     /// Delivers the oldest records of the next hot ring that has one, round-robin: the first,
     /// then up to `batch - 1` more already published on the same ring, whose slots are then
     /// released together. Returns how many were delivered (0: no ring had a record).
-    private func deliverFromHotRing<Sink: MessageSink>(into sink: inout Sink, batch: Int) throws(NTStatus) -> Int {
+    private func deliverFromHotRing<Sink: MessageSink>(
+        into sink: inout Sink, batch: Int, reader: MessageReader
+    ) throws(NTStatus) -> Int {
         let count = hot.count
         guard count > 0 else { return 0 }
         for step in 0..<count {
@@ -300,14 +304,14 @@ final class ServerCore: @unchecked Sendable {
             guard let slot else {
                 if channel.closing != nil {
                     finishClosing(channel)
-                    return try deliverControlEvent(into: &sink) ? 1 : 0
+                    return try deliverControlEvent(into: &sink, reader: reader) ? 1 : 0
                 }
                 continue
             }
             cursor = (cursor &+ step &+ 1) % max(count, 1)
             var delivered = 0
             var failure: NTStatus?
-            switch deliverRecord(slot, of: channel, into: &sink) {
+            switch deliverRecord(slot, of: channel, into: &sink, reader: reader) {
             case .delivered:
                 delivered = 1
             case .deliveredThenFailed(let error):
@@ -319,12 +323,12 @@ final class ServerCore: @unchecked Sendable {
                 // A client that writes garbage or breaks the protocol is treated as gone: its
                 // messages stop here, and nothing of the broken record is delivered.
                 abandon(channel, "a malformed record")
-                return try deliverControlEvent(into: &sink) ? 1 : 0
+                return try deliverControlEvent(into: &sink, reader: reader) ? 1 : 0
             }
             // More of the same ring, as long as they come whole; anything else waits for the
             // next receive, which sees it first.
             while failure == nil && delivered < batch, let next = try? channel.consumer.peek(after: delivered) {
-                switch deliverRecord(next, of: channel, into: &sink) {
+                switch deliverRecord(next, of: channel, into: &sink, reader: reader) {
                 case .delivered:
                     delivered += 1
                     continue
@@ -349,7 +353,7 @@ final class ServerCore: @unchecked Sendable {
     /// Checks the record in `slot` of `channel`'s request ring, takes what came with it, and
     /// delivers it into `sink`, leaving the slot to the caller to release.
     private func deliverRecord<Sink: MessageSink>(
-        _ slot: UnsafeMutableRawPointer, of channel: ServerChannel, into sink: inout Sink
+        _ slot: UnsafeMutableRawPointer, of channel: ServerChannel, into sink: inout Sink, reader: MessageReader
     ) -> RecordDelivery {
         let record: SlotRecord.Inbound
         let inbound: InboundAttributes?
@@ -384,7 +388,7 @@ final class ServerCore: @unchecked Sendable {
             try sink.deliver(
                 stamp, attributes: inbound,
                 context: ContextStamp(portContext: channel.portContext, sequence: channel.sequence),
-                sender: channel.peer)
+                sender: channel.peer, reader: reader)
         } catch {
             return .deliveredThenFailed(error)
         }
@@ -407,7 +411,7 @@ final class ServerCore: @unchecked Sendable {
     }
 
     /// Delivers the oldest control event (connection request, closed connection).
-    private func deliverControlEvent<Sink: MessageSink>(into sink: inout Sink) throws(NTStatus) -> Bool {
+    private func deliverControlEvent<Sink: MessageSink>(into sink: inout Sink, reader: MessageReader) throws(NTStatus) -> Bool {
         guard let event = controlQueue.first else { return false }
         var loaded = false
         do {
@@ -419,7 +423,7 @@ final class ServerCore: @unchecked Sendable {
                         type: UInt16(ALPC_CONNECTION_REQUEST), clientProcess: UInt64(handshake.peer.pid),
                         clientThread: UInt64(UInt32(bitPattern: handshake.request?.threadId ?? 0)),
                         messageId: messageId, callbackId: 0),
-                    attributes: nil, context: nil, sender: handshake.peer, loaded: &loaded)
+                    attributes: nil, context: nil, sender: handshake.peer, reader: reader, loaded: &loaded)
             case .closed(let channel, let reason, let messageId):
                 try sink.load(from: SlotRecord.emptyHeader, dataLength: 0)
                 loaded = true
@@ -430,7 +434,7 @@ final class ServerCore: @unchecked Sendable {
                         clientProcess: UInt64(channel.peer.pid), clientThread: 0, messageId: messageId),
                     attributes: nil,
                     context: ContextStamp(portContext: channel.portContext, sequence: channel.sequence),
-                    sender: channel.peer)
+                    sender: channel.peer, reader: reader)
             }
         } catch {
             // Not loaded (a connection request too big for the buffer): it stays queued.

@@ -147,7 +147,7 @@ public final class MessageAttributes {
     /// buffer. Validity is not consulted.
     ///
     /// - Warning: The pointer is valid only while this object is alive.
-    @inlinable
+    @inlinable @inline(__always)
     public func rawBlob(_ flag: AttributeFlags) -> UnsafeMutableRawPointer? {
         guard let blob = AlpcpGetMessageAttribute(header, flag.rawValue) else { return nil }
         // The allocated bits live in the buffer; never hand out a blob that would not fit it.
