@@ -22,11 +22,13 @@ final class SectionMapping: @unchecked Sendable {
     /// The number of bytes mapped: the whole section.
     var size: Int { mapping.size }
 
-    /// Whether `[address, address + length)` lies inside the mapping.
+    /// Whether `[address, address + length)` lies inside the mapping, `address` itself
+    /// included: the address just past the end is the next mapping's, even for an empty range.
     func contains(_ address: UInt, length: UInt) -> Bool {
         let start = UInt(bitPattern: base)
-        guard address >= start, length <= UInt(size) else { return false }
-        return address - start <= UInt(size) - length
+        guard address >= start else { return false }
+        let offset = address - start
+        return offset < UInt(size) && length <= UInt(size) - offset
     }
 }
 
