@@ -133,7 +133,7 @@ func system_epollControl(_ epfd: Int32, _ operation: Int32, _ fd: Int32, events:
 /// Waits up to `timeoutMilliseconds` (-1: no limit) for events in an epoll set and returns how
 /// many were stored in `ready`.
 func system_epollWait(
-    _ epfd: Int32, into ready: UnsafeMutableBufferPointer<alpc_epoll_ready>, timeoutMilliseconds: Int32
+    _ epfd: Int32, into ready: UnsafeMutableBufferPointer<alpc_epoll_ready>, timeoutNanoseconds: Int64
 ) -> Int32 {
-    alpc_epoll_wait(epfd, ready.baseAddress, Int32(ready.count), timeoutMilliseconds)
+    alpc_epoll_wait(epfd, ready.baseAddress, Int32(ready.count), timeoutNanoseconds)
 }

@@ -54,8 +54,7 @@ package struct EventPoll: ~Copyable, Sendable {
     /// - Returns: How many events were stored; 0 when the time ran out or a signal
     ///   interrupted the wait, so the caller re-checks its own deadlines and calls again.
     package func wait(into buffer: inout Buffer, timeout: Duration?) throws(NTStatus) -> Int {
-        let milliseconds = WaitDeadline(timeout).remainingMilliseconds
-        let result = system_epollWait(fd, into: buffer.storage, timeoutMilliseconds: milliseconds)
+        let result = system_epollWait(fd, into: buffer.storage, timeoutNanoseconds: Self.nanoseconds(timeout))
         if result >= 0 {
             buffer.count = Int(result)
             return Int(result)
@@ -65,6 +64,17 @@ package struct EventPoll: ~Copyable, Sendable {
             return 0
         }
         throw NTStatus(transportErrno: -result)
+    }
+
+    /// `timeout` in whole nanoseconds, clamped to `0...Int64.max`; -1 for no limit.
+    package static func nanoseconds(_ timeout: Duration?) -> Int64 {
+        guard let timeout else { return -1 }
+        guard timeout > .zero else { return 0 }
+        let (seconds, attoseconds) = timeout.components
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return .max }
+        let (total, carry) = whole.addingReportingOverflow(attoseconds / 1_000_000_000)
+        return carry ? .max : total
     }
 
     /// Closes the epoll instance now.

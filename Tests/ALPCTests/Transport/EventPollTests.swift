@@ -86,4 +86,26 @@ extension TransportTests {
             #expect(events.count == 0)
         }
     }
+
+    /// `EventPoll`'s timeout precision, alone among the gated tests: it times waits.
+    @Suite("EventPoll timing", .serialized, .exclusivePeers)
+    struct EventPollTimingTests {
+        @Test("A wait shorter than a millisecond is not rounded up to one (epoll_pwait2)")
+        func subMillisecondTimeout() throws {
+            let poll = try EventPoll()
+            var events = EventPoll.Buffer(capacity: 8)
+            #expect(EventPoll.nanoseconds(.microseconds(200)) == 200_000)
+            #expect(EventPoll.nanoseconds(nil) == -1 && EventPoll.nanoseconds(.seconds(-1)) == 0)
+            #expect(EventPoll.nanoseconds(.seconds(Int64.max)) == .max)
+            var took: [Duration] = []
+            for _ in 0..<21 {
+                let start = ContinuousClock.now
+                #expect(try poll.wait(into: &events, timeout: .microseconds(200)) == 0)
+                took.append(ContinuousClock.now - start)
+            }
+            took.sort()
+            // epoll_wait's millisecond timeout made every one of these last 1 ms at least.
+            #expect(took[10] >= .microseconds(200) && took[10] < .microseconds(900), "median \(took[10])")
+        }
+    }
 }

@@ -18,6 +18,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -250,15 +251,37 @@ struct alpc_epoll_ready {
 #define ALPC_EPOLL_BATCH 64
 
 /**
- * Waits up to timeout_ms milliseconds (-1: no limit) for events in the epoll set and stores up
- * to capacity of them (at most ALPC_EPOLL_BATCH) in ready. Returns their number (0 on timeout)
- * or a negative errno (-EINTR when a signal arrived first).
+ * Waits up to timeout_ns nanoseconds (negative: no limit) for events in the epoll set and stores
+ * up to capacity of them (at most ALPC_EPOLL_BATCH) in ready. Returns their number (0 on
+ * timeout) or a negative errno (-EINTR when a signal arrived first).
+ *
+ * With epoll_pwait2 (Linux 5.11) the timeout is kept to the nanosecond, so that a wait of a few
+ * microseconds does not become a millisecond; where the kernel lacks it (ENOSYS, remembered)
+ * the timeout is rounded up to whole milliseconds.
  */
-static inline int alpc_epoll_wait(int epfd, struct alpc_epoll_ready *ready, int capacity, int timeout_ms) {
+static inline int alpc_epoll_wait(int epfd, struct alpc_epoll_ready *ready, int capacity, int64_t timeout_ns) {
+    static int no_pwait2;
     struct epoll_event events[ALPC_EPOLL_BATCH];
     if (capacity <= 0) return -EINVAL;
     if (capacity > ALPC_EPOLL_BATCH) capacity = ALPC_EPOLL_BATCH;
-    int count = epoll_wait(epfd, events, capacity, timeout_ms);
+    int count = -1;
+    int fell_back = __atomic_load_n(&no_pwait2, __ATOMIC_RELAXED);
+    if (!fell_back) {
+        struct timespec limit = {timeout_ns / 1000000000, timeout_ns % 1000000000};
+        count = epoll_pwait2(epfd, events, capacity, timeout_ns < 0 ? NULL : &limit, NULL);
+        if (count < 0 && errno == ENOSYS) {
+            __atomic_store_n(&no_pwait2, 1, __ATOMIC_RELAXED);
+            fell_back = 1;
+        }
+    }
+    if (fell_back) {
+        int timeout_ms = -1;
+        if (timeout_ns >= 0) {
+            int64_t ms = timeout_ns / 1000000 + (timeout_ns % 1000000 != 0);
+            timeout_ms = ms > INT32_MAX ? INT32_MAX : (int)ms;
+        }
+        count = epoll_wait(epfd, events, capacity, timeout_ms);
+    }
     if (count < 0) return -errno;
     for (int i = 0; i < count; i++) {
         ready[i].token = events[i].data.u64;
