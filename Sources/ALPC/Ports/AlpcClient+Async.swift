@@ -4,11 +4,12 @@ extension AlpcClient {
     /// Sends the request `message` and waits for its reply without blocking a thread
     /// (send_receive, for Swift concurrency).
     ///
-    /// The reply of a server awake on another CPU is taken after a spin of about 20 µs, as the
+    /// The reply of a server awake on another CPU is taken within a spin of about 50 µs, as the
     /// blocking call takes it; otherwise the task is suspended, and one small reactor thread per
     /// process (sleeping in epoll on the connections' ``pollDescriptor()``) resumes it when the
     /// reply may have come. Many tasks may wait on one connection at once; each gets its own
-    /// reply. Sending itself waits only when the request ring is full.
+    /// reply. Sending waits only when the request ring is full, and then suspends the task too
+    /// (see ``send(_:flags:)-6sag5``).
     ///
     /// Cancelling the task ends the call at once with `STATUS_CANCELLED`: the request cannot be
     /// taken back, but its reply is dropped when it comes, with everything that came with it.

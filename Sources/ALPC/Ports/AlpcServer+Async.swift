@@ -39,13 +39,14 @@ extension AlpcServer {
             /// The next message; nil once the port is closed or the task is cancelled.
             ///
             /// A message that is already queued, or that a client awake on another CPU sends
-            /// within about 20 µs, is taken at once, as the blocking receive takes it; otherwise
+            /// within about 50 µs (as long as the blocking receive spins), is taken without
+            /// suspending; otherwise
             /// the task is suspended (no thread waits), and the process's reactor thread resumes
             /// it when the port's epoll set becomes readable. While the port has no receiver, its
             /// clients ring its doorbell for each message (one eventfd write each).
             ///
-            /// - Throws: `.bufferTooSmall` never (each message has the port's maximum length);
-            ///   what a receive throws but for the end of the port or of the task.
+            /// - Throws: what a receive throws, but for the end of the port or of the task (each
+            ///   message has the port's maximum length, so never `.bufferTooSmall`).
             public func next() async throws(NTStatus) -> sending AlpcMessage? {
                 try await server.nextMessage()
             }
