@@ -46,7 +46,7 @@ final class PollReactor: @unchecked Sendable {
     /// When the reactor's current wait ends (CLOCK_MONOTONIC ns; `.max`: only at an event).
     @exclusivity(unchecked) private var sleepingUntil: UInt64 = .max
     /// How many times the reactor's epoll wait has returned (for tests: an idle wait costs none).
-    @exclusivity(unchecked) private(set) var wakeups = 0
+    @exclusivity(unchecked) private var wakeups = 0
 
     /// ``wakeups``, read under the lock.
     var wakeupCount: Int { lock.withLock { wakeups } }
