@@ -76,14 +76,8 @@ extension PortsTests {
 
         @Test("Async send suspends while the request ring is full, goes on when the server reads, and a cancelled one sends nothing")
         func sendWaitsForRoom() async throws {
-            let name = uniquePortName()
-            let server = try AlpcServer(portName: name)
+            let (server, client) = try await offPool { try PortsTests.connectedPair() }
             defer { server.disconnect() }
-            let acceptor = TestThread {
-                if let request = try? server.receive(timeout: .seconds(10)) { _ = try? server.acceptConnection(request) }
-            }
-            let client = try await offPool { try AlpcClient(portName: name, timeout: .seconds(10)) }
-            acceptor.join()
             let sent = Atomic<Int>(0)
             let sender = Task { () async throws(NTStatus) -> Int in
                 for index in 0..<200 {
@@ -127,13 +121,7 @@ extension PortsTests {
     struct AsyncCancellationTests {
         @Test("A cancelled sendReceive ends at once with STATUS_CANCELLED; the late reply is dropped; 1,000 of them leak nothing")
         func cancellation() async throws {
-            let name = uniquePortName()
-            let server = try AlpcServer(portName: name)
-            let acceptor = TestThread {
-                if let request = try? server.receive(timeout: .seconds(10)) { _ = try? server.acceptConnection(request) }
-            }
-            let client = try AlpcClient(portName: name, timeout: .seconds(10))
-            acceptor.join()
+            let (server, client) = try await offPool { try PortsTests.connectedPair() }
             // Once the connection's poll descriptor and the reactor exist (a wait that suspends
             // makes both), nothing more may stay.
             await #expect(throws: NTStatus.timeout) { _ = try await client.receive(timeout: .milliseconds(50)) }

@@ -41,13 +41,7 @@ extension PortsTests {
 
         @Test("A fill that throws sends the datagrams before it; a body that throws stops the batch after its message")
         func failuresInBatches() throws {
-            let name = uniquePortName()
-            let server = try AlpcServer(portName: name)
-            let acceptor = TestThread {
-                if let request = try? server.receive(timeout: .seconds(10)) { _ = try? server.acceptConnection(request) }
-            }
-            let client = try AlpcClient(portName: name, timeout: .seconds(10))
-            acceptor.join()
+            let (server, client) = try PortsTests.connectedPair()
             #expect(throws: NTStatus.invalidParameter) {
                 try client.sendDatagrams(count: 10, dataLength: 4) { (index, data) throws(NTStatus) in
                     if index == 6 { throw .invalidParameter }

@@ -96,13 +96,7 @@ extension PortsTests {
         @Test("A client counts calls that timed out or were cancelled")
         func clientTelemetry() async throws {
             let metrics = TestMetrics()
-            let name = uniquePortName()
-            let server = try AlpcServer(portName: name)
-            let acceptor = TestThread {
-                if let request = try? server.receive(timeout: .seconds(10)) { _ = try? server.acceptConnection(request) }
-            }
-            let client = try await offPool { try AlpcClient(portName: name, timeout: .seconds(10), metricsFactory: metrics) }
-            acceptor.join()
+            let (server, client) = try await offPool { try PortsTests.connectedPair(metricsFactory: metrics) }
             let port = [("port", client.portName)]
             #expect(throws: NTStatus.timeout) { _ = try client.sendReceive("never answered", timeout: .milliseconds(20)) }
             await #expect(throws: NTStatus.timeout) { _ = try await client.sendReceive("never answered", timeout: .milliseconds(20)) }

@@ -3,6 +3,7 @@ import CALPC
 import CALPCSystem
 import Glibc
 import Synchronization
+import CoreMetrics
 import Testing
 
 /// Issue 3 across real processes: an `AlpcServer` or `AlpcClient` in the test process, the other
@@ -118,6 +119,21 @@ extension PortsTests {
             throw Failure("peer server did not start: \(peer.lines)")
         }
         return peer
+    }
+
+    /// A server on a new port and a client of it connected, both in this process (a thread
+    /// accepts the connection request). Blocking: from async code, call it through `offPool`.
+    static func connectedPair(
+        metricsFactory: (any MetricsFactory)? = nil, _ label: String = #function
+    ) throws -> (server: AlpcServer, client: AlpcClient) {
+        let name = uniquePortName(label)
+        let server = try AlpcServer(portName: name)
+        let acceptor = TestThread {
+            if let request = try? server.receive(timeout: .seconds(10)) { _ = try? server.acceptConnection(request) }
+        }
+        defer { acceptor.join() }
+        let client = try AlpcClient(portName: name, timeout: .seconds(10), metricsFactory: metricsFactory)
+        return (server, client)
     }
 
     /// Starts a peer client of `name`.
