@@ -256,8 +256,8 @@ struct alpc_epoll_ready {
  * timeout) or a negative errno (-EINTR when a signal arrived first).
  *
  * With epoll_pwait2 (Linux 5.11) the timeout is kept to the nanosecond, so that a wait of a few
- * microseconds does not become a millisecond; where the kernel lacks it (ENOSYS, remembered)
- * the timeout is rounded up to whole milliseconds.
+ * microseconds does not become a millisecond; where the kernel or a seccomp filter refuses it
+ * (ENOSYS or EPERM, remembered) the timeout is rounded up to whole milliseconds.
  */
 static inline int alpc_epoll_wait(int epfd, struct alpc_epoll_ready *ready, int capacity, int64_t timeout_ns) {
     static int no_pwait2;
@@ -269,7 +269,8 @@ static inline int alpc_epoll_wait(int epfd, struct alpc_epoll_ready *ready, int 
     if (!fell_back) {
         struct timespec limit = {timeout_ns / 1000000000, timeout_ns % 1000000000};
         count = epoll_pwait2(epfd, events, capacity, timeout_ns < 0 ? NULL : &limit, NULL);
-        if (count < 0 && errno == ENOSYS) {
+        /* ENOSYS: a kernel before 5.11; EPERM: a seccomp filter that does not know the call. */
+        if (count < 0 && (errno == ENOSYS || errno == EPERM)) {
             __atomic_store_n(&no_pwait2, 1, __ATOMIC_RELAXED);
             fell_back = 1;
         }
