@@ -104,19 +104,12 @@ enum AdaptiveWait {
         }
     }
 
-    /// The CLOCK_MONOTONIC deadline `timeout` from now, or nil for no timeout.
+    /// The CLOCK_MONOTONIC deadline `timeout` from now, or nil for no timeout (also for a
+    /// timeout too long to count in nanoseconds).
     ///
-    /// Every call with a timeout pays for this: timeouts below 2^63 attoseconds (about 9.2 s)
-    /// take one 64-bit division, longer ones `components`' 128-bit arithmetic.
+    /// Every call with a timeout pays for this: a clock read and `Duration.clampedNanoseconds`.
     static func deadline(after timeout: Duration?) -> UInt64? {
-        guard let timeout else { return nil }
-        if let attoseconds = Int64(exactly: timeout.attoseconds) {
-            return alpc_now_ns() &+ UInt64(max(0, attoseconds) / 1_000_000_000)
-        }
-        let (seconds, attoseconds) = timeout.components
-        if seconds < 0 { return alpc_now_ns() }
-        let nanos = UInt64(clamping: seconds).multipliedReportingOverflow(by: 1_000_000_000)
-        if nanos.overflow { return nil }
-        return alpc_now_ns() &+ nanos.partialValue &+ UInt64(attoseconds / 1_000_000_000)
+        guard let nanoseconds = timeout?.clampedNanoseconds, nanoseconds != .max else { return nil }
+        return alpc_now_ns() &+ UInt64(nanoseconds)
     }
 }

@@ -68,13 +68,7 @@ package struct EventPoll: ~Copyable, Sendable {
 
     /// `timeout` in whole nanoseconds, clamped to `0...Int64.max`; -1 for no limit.
     package static func nanoseconds(_ timeout: Duration?) -> Int64 {
-        guard let timeout else { return -1 }
-        guard timeout > .zero else { return 0 }
-        let (seconds, attoseconds) = timeout.components
-        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        if overflow { return .max }
-        let (total, carry) = whole.addingReportingOverflow(attoseconds / 1_000_000_000)
-        return carry ? .max : total
+        timeout?.clampedNanoseconds ?? -1
     }
 
     /// Closes the epoll instance now.

@@ -64,3 +64,21 @@ struct WaitDeadline {
         return Int32(clamping: total)
     }
 }
+
+extension Duration {
+    /// This duration in whole nanoseconds (truncated), clamped to `0...Int64.max`: the one
+    /// conversion the waits use (the futex, the epoll set, a deadline from now).
+    ///
+    /// Durations below 2^63 attoseconds (about 9.2 s) take one 64-bit division, longer ones
+    /// `components`' 128-bit arithmetic.
+    @inline(__always)
+    var clampedNanoseconds: Int64 {
+        if let attoseconds = Int64(exactly: self.attoseconds) { return Swift.max(0, attoseconds) / 1_000_000_000 }
+        let (seconds, attoseconds) = components
+        if seconds < 0 { return 0 }
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return .max }
+        let (total, carry) = whole.addingReportingOverflow(attoseconds / 1_000_000_000)
+        return carry ? .max : total
+    }
+}
