@@ -8,7 +8,16 @@ import Glibc
 /// Other mappings are not counted: threads that have ended leave their stacks in glibc's cache
 /// and their malloc arenas behind, which is no leak.
 struct ProcessResources: Equatable, CustomStringConvertible {
-    var descriptors: Int
+    /// The open descriptors that count: all but the Swift runtime's timerfds.
+    ///
+    /// libdispatch's manager thread makes a timerfd the first time it arms a timer of its own
+    /// (its worker-pool monitor), at a moment that depends on load, and keeps it for the life of
+    /// the process. SwiftALPC never makes one, so a timerfd that appears is never its leak.
+    var descriptors: Int { descriptorTargets.count { $0 != Self.runtimeTimer } }
+    /// What each open descriptor refers to ("socket:[123]", "/memfd:swiftalpc-connection (deleted)", ...).
+    var descriptorTargets: [String]
+
+    private static let runtimeTimer = "anon_inode:[timerfd]"
     /// Mappings of memfds named "swiftalpc-...".
     var mappings: Int
     var residentKiB: Int
@@ -16,7 +25,7 @@ struct ProcessResources: Equatable, CustomStringConvertible {
     /// What process `pid` holds now (this process by default).
     init(of pid: pid_t? = nil) {
         let root = pid.map { "/proc/\($0)" } ?? "/proc/self"
-        descriptors = Self.entries(in: "\(root)/fd")
+        descriptorTargets = Self.targets(in: "\(root)/fd")
         mappings = Self.lines(of: "\(root)/maps") { $0.contains("swiftalpc") }
         residentKiB = 0
         _ = Self.lines(of: "\(root)/status") { line in
@@ -27,16 +36,33 @@ struct ProcessResources: Equatable, CustomStringConvertible {
 
     var description: String { "\(descriptors) descriptors, \(mappings) shared mappings, \(residentKiB / 1024) MiB resident" }
 
-    private static func entries(in path: String) -> Int {
-        guard let directory = opendir(path) else { return -1 }
+    /// Descriptors in `self` that `baseline` did not hold, by what they refer to.
+    func descriptorsAdded(since baseline: ProcessResources) -> [String] {
+        var remaining = baseline.descriptorTargets
+        return descriptorTargets.filter { target in
+            guard target != Self.runtimeTimer else { return false }
+            guard let index = remaining.firstIndex(of: target) else { return true }
+            remaining.remove(at: index)
+            return false
+        }
+    }
+
+    /// What each descriptor listed in the /proc directory `path` refers to.
+    private static func targets(in path: String) -> [String] {
+        guard let directory = opendir(path) else { return [] }
         defer { closedir(directory) }
-        var count = 0
+        let own = dirfd(directory)
+        var targets: [String] = []
         while let entry = readdir(directory) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." { count += 1 }
+            guard let fd = Int32(name) else { continue }
+            // opendir's own descriptor, when the directory is this process's.
+            if path.hasPrefix("/proc/self") && fd == own { continue }
+            var buffer = [CChar](repeating: 0, count: 512)
+            let length = readlink("\(path)/\(name)", &buffer, buffer.count - 1)
+            targets.append(length < 0 ? "?" : String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
-        // opendir's own descriptor, when the directory is this process's.
-        return path.hasPrefix("/proc/self") ? count - 1 : count
+        return targets.sorted()
     }
 
     /// The number of lines of `path` for which `body` is true.

@@ -92,10 +92,13 @@ extension AlpcCommand {
             server.terminate()
             let after = settle(expected: before) { ProcessResources() }
             if serverAfter.descriptors > serverBaseline.descriptors {
-                failures.append("the server holds \(serverAfter.descriptors) descriptors, \(serverBaseline.descriptors) before")
+                failures.append("""
+                    the server holds \(serverAfter.descriptors) descriptors, \(serverBaseline.descriptors) before; \
+                    added: \(serverAfter.descriptorsAdded(since: serverBaseline))
+                    """)
             }
             if after.descriptors > before.descriptors || after.mappings > before.mappings {
-                failures.append("this process went from \(before) to \(after)")
+                failures.append("this process went from \(before) to \(after); descriptors added: \(after.descriptorsAdded(since: before))")
             }
             // Memory: allocators keep some of what was freed, so only growth beyond that is a failure.
             let allowedGrowthKiB = 64 * 1024
