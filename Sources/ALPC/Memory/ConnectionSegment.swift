@@ -39,8 +39,12 @@ struct ConnectionSegment: ~Copyable {
             throw .invalidHandle
         }
         let fileSize = Int(info.st_size)
-        let probe = try SharedMapping(fd: fd, size: MemoryLayout<ALPC_SEGMENT_HEADER>.size)
-        let header = probe.base.loadUnaligned(as: ALPC_SEGMENT_HEADER.self)
+        // Read, not mapped: one system call where a probe mapping costs two.
+        var header = ALPC_SEGMENT_HEADER()
+        let headerSize = MemoryLayout<ALPC_SEGMENT_HEADER>.size
+        guard withUnsafeMutableBytes(of: &header, { pread(fd, $0.baseAddress, headerSize, 0) }) == headerSize else {
+            throw .invalidHandle
+        }
         let geometry = try SegmentGeometry(validating: header, fileSize: fileSize)
         let mapping = try SharedMapping(fd: fd, size: geometry.segmentSize)
         return ConnectionSegment(mapping: mapping, geometry: geometry, file: nil, fileDescriptorNumber: -1)

@@ -143,6 +143,7 @@ public final class AlpcServer: @unchecked Sendable {
         let channel = try core.controlPlane.accept(
             messageId: request.port.messageId, reply: reply, maxMessageLength: limit, portContext: portContext,
             connectionFlags: attributes.flags, dupObjectTypes: self.attributes.dupObjectTypes)
+        core.noteAccepted(channel)
         return ServerConnection(core: core, channel: channel)
     }
 

@@ -46,7 +46,15 @@ final class ServerCore: @unchecked Sendable {
     @exclusivity(unchecked) private var cursor = 0
     @exclusivity(unchecked) private var controlQueue: [ServerControlEvent] = []
     private var eventBuffer = EventPoll.Buffer(capacity: 64)
-
+    /// Connections accepted since the receiver last looked. A client sends its first request
+    /// microseconds after its accept arrives, so the receiver polls a new connection's ring
+    /// (spinning its full budget) before it sleeps, rather than wait for the doorbell.
+    private let accepted = Mutex<[ServerChannel]>([])
+    /// Whether `accepted` may hold a connection: read by the receiver on its way to sleep.
+    private let hasAccepted = Atomic<Bool>(false)
+    /// Set when accepted connections joined the hot set: spin for their first request even
+    /// though their clients have not said on which CPU they run. Owned by the receive role.
+    @exclusivity(unchecked) private var awaitingFirstRequest = false
 
     /// For a waitable port: signalled while the receive role is free and a message waits that
     /// no doorbell announces (already read from the control plane, or in a ring being
@@ -105,6 +113,7 @@ final class ServerCore: @unchecked Sendable {
             if delivered > 0 {
                 // Found while spinning: spinning pays now, so allow the full budget next time.
                 if spinStart != 0 { spinBudget = AdaptiveWait.spinBudgetNanos }
+                awaitingFirstRequest = false
                 return delivered
             }
             emptyRounds &+= 1
@@ -126,6 +135,11 @@ final class ServerCore: @unchecked Sendable {
                 // still catches a client's next request sent right after its reply.
                 spinBudget = max(spinBudget / 2, Self.minimumSpinNanos)
             }
+            if hasAccepted.load(ordering: .relaxed) && adoptAccepted() {
+                spinStart = 0
+                continue
+            }
+            awaitingFirstRequest = false
             // Nothing moves: ask hot clients to ring, re-check, then sleep in epoll.
             if try goColdAndRecheck() { spinStart = 0; continue }
             try sleepForEvents(until: deadline)
@@ -229,6 +243,7 @@ final class ServerCore: @unchecked Sendable {
     /// True while some hot connection's client is awake on another CPU, so spinning may pay.
     /// (A client that sleeps waits for something from us; it sends nothing meanwhile.)
     private func shouldSpin() -> Bool {
+        if awaitingFirstRequest { return true }
         let me = AdaptiveWait.currentCpuWord
         for channel in hot {
             let peer = channel.replyRing.consumerCpu.pointee.load(ordering: .relaxed)
@@ -256,6 +271,33 @@ final class ServerCore: @unchecked Sendable {
         for channel in hot { channel.isHot = false }
         hot.removeAll(keepingCapacity: true)
         return false
+    }
+
+    /// Hands a connection just accepted to the receiver, which polls its ring before it next
+    /// sleeps.
+    func noteAccepted(_ channel: ServerChannel) {
+        accepted.withLock { $0.append(channel) }
+        hasAccepted.store(true, ordering: .releasing)
+    }
+
+    /// Makes the connections accepted since the last call hot, with the full spin budget for
+    /// their first requests. True when one was still open. Holding the receive role.
+    private func adoptAccepted() -> Bool {
+        hasAccepted.store(false, ordering: .relaxed)
+        let channels = accepted.withLock { channels in
+            defer { channels.removeAll() }
+            return channels
+        }
+        var adopted = false
+        for channel in channels where channel.closing == nil && controlPlane.channel(channel.id) === channel {
+            markHot(channel)
+            adopted = true
+        }
+        if adopted {
+            awaitingFirstRequest = true
+            spinBudget = AdaptiveWait.spinBudgetNanos
+        }
+        return adopted
     }
 
     private func markHot(_ channel: ServerChannel) {
@@ -661,6 +703,7 @@ final class ServerCore: @unchecked Sendable {
     func close() {
         let connections = controlPlane.connectionCount
         guard controlPlane.close() else { return }
+        accepted.withLock { $0.removeAll() }
         for _ in 0..<connections { telemetry.connectionClosedByServer() }
         telemetry.portClosed()
         roleLock.withLock { roleLock.broadcast() }
