@@ -27,8 +27,8 @@ extension AlpcClient {
     ) async throws(NTStatus) -> AlpcMessage {
         let reply = reply ?? AlpcMessage()
         let deadline = AdaptiveWait.deadline(after: timeout)
-        let cookie = try await channel.sendAsync(deadline: deadline) { (room) throws(NTStatus) in
-            try channel.send(message, kind: ALPC_RECORD_REQUEST, awaitReply: true, deadline: room)
+        let cookie = try await channel.sendAsync(deadline: deadline) { (room: inout CallDeadline) throws(NTStatus) in
+            try channel.send(message, kind: ALPC_RECORD_REQUEST, awaitReply: true, deadline: &room)
         }
         var sink = CopyingSink(message: reply)
         try await channel.receiveAsync(cookie: cookie, into: &sink, deadline: deadline)
@@ -66,8 +66,8 @@ extension AlpcClient {
     @discardableResult
     public func send(_ message: AlpcMessage, flags: MessageFlags = []) async throws(NTStatus) -> UInt32 {
         let kind = flags.contains(.releaseMessage) ? ALPC_RECORD_DATAGRAM : ALPC_RECORD_ASYNC_REQUEST
-        return try await channel.sendAsync(deadline: nil) { (room) throws(NTStatus) in
-            try channel.send(message, kind: kind, awaitReply: false, deadline: room)
+        return try await channel.sendAsync(deadline: nil) { (room: inout CallDeadline) throws(NTStatus) in
+            try channel.send(message, kind: kind, awaitReply: false, deadline: &room)
         }
     }
 
@@ -80,8 +80,8 @@ extension AlpcClient {
         dataLength: Int, flags: MessageFlags = [], fill: (UnsafeMutableRawBufferPointer) throws(NTStatus) -> Void
     ) async throws(NTStatus) {
         let kind = flags.contains(.releaseMessage) ? ALPC_RECORD_DATAGRAM : ALPC_RECORD_ASYNC_REQUEST
-        _ = try await channel.sendAsync(deadline: nil) { (room) throws(NTStatus) in
-            try channel.send(dataLength: dataLength, kind: kind, awaitReply: false, deadline: room, fill: fill)
+        _ = try await channel.sendAsync(deadline: nil) { (room: inout CallDeadline) throws(NTStatus) in
+            try channel.send(dataLength: dataLength, kind: kind, awaitReply: false, deadline: &room, fill: fill)
         }
     }
 
@@ -96,8 +96,8 @@ extension AlpcClient {
         reply: (ReceivedMessage) throws(NTStatus) -> Result
     ) async throws(NTStatus) -> Result {
         let deadline = AdaptiveWait.deadline(after: timeout)
-        let cookie = try await channel.sendAsync(deadline: deadline) { (room) throws(NTStatus) in
-            try channel.send(dataLength: dataLength, kind: ALPC_RECORD_REQUEST, awaitReply: true, deadline: room, fill: fill)
+        let cookie = try await channel.sendAsync(deadline: deadline) { (room: inout CallDeadline) throws(NTStatus) in
+            try channel.send(dataLength: dataLength, kind: ALPC_RECORD_REQUEST, awaitReply: true, deadline: &room, fill: fill)
         }
         var result: Result?
         var sink = LendingSink()

@@ -110,7 +110,8 @@ public final class AlpcClient: @unchecked Sendable {
     @discardableResult
     public func send(_ message: AlpcMessage, flags: MessageFlags = []) throws(NTStatus) -> UInt32 {
         let kind = flags.contains(.releaseMessage) ? ALPC_RECORD_DATAGRAM : ALPC_RECORD_ASYNC_REQUEST
-        return try channel.send(message, kind: kind, awaitReply: false, deadline: nil)
+        var unbounded = CallDeadline(after: nil)
+        return try channel.send(message, kind: kind, awaitReply: false, deadline: &unbounded)
     }
 
     /// Cancels the asynchronous request `requestId` (as `NtAlpcCancelMessage` does): its
@@ -133,7 +134,8 @@ public final class AlpcClient: @unchecked Sendable {
         // Bound, not coalesced with `??`: the caller's message is borrowed, and retained
         // once, to be returned.
         guard let message else { return try receive(into: AlpcMessage(), timeout: timeout) }
-        try channel.receive(cookie: 0, into: message, deadline: AdaptiveWait.deadline(after: timeout))
+        var deadline = CallDeadline(after: timeout)
+        try channel.receive(cookie: 0, into: message, deadline: &deadline)
         return message
     }
 
@@ -151,15 +153,15 @@ public final class AlpcClient: @unchecked Sendable {
         timeout: Duration? = nil
     ) throws(NTStatus) -> AlpcMessage {
         let reply = receiveInto ?? AlpcMessage()
-        let deadline = AdaptiveWait.deadline(after: timeout)
+        var deadline = CallDeadline(after: timeout)
         guard flags.contains(.syncRequest), !flags.contains(.releaseMessage) else {
             // Not synchronous: a send, then the next message nobody else waits for.
             try send(message, flags: flags)
-            try channel.receive(cookie: 0, into: reply, deadline: deadline)
+            try channel.receive(cookie: 0, into: reply, deadline: &deadline)
             return reply
         }
-        let cookie = try channel.send(message, kind: ALPC_RECORD_REQUEST, awaitReply: true, deadline: deadline)
-        try channel.receive(cookie: cookie, into: reply, deadline: deadline)
+        let cookie = try channel.send(message, kind: ALPC_RECORD_REQUEST, awaitReply: true, deadline: &deadline)
+        try channel.receive(cookie: cookie, into: reply, deadline: &deadline)
         return reply
     }
 
@@ -217,11 +219,11 @@ public final class AlpcClient: @unchecked Sendable {
         fill: (UnsafeMutableRawBufferPointer) throws(NTStatus) -> Void,
         reply: (ReceivedMessage) throws(NTStatus) -> Void
     ) throws(NTStatus) {
-        let deadline = AdaptiveWait.deadline(after: timeout)
+        var deadline = CallDeadline(after: timeout)
         let cookie = try channel.send(
-            dataLength: dataLength, kind: ALPC_RECORD_REQUEST, awaitReply: true, deadline: deadline, fill: fill)
+            dataLength: dataLength, kind: ALPC_RECORD_REQUEST, awaitReply: true, deadline: &deadline, fill: fill)
         try Self.lend { (sink: inout LendingSink) throws(NTStatus) in
-            try channel.receive(cookie: cookie, into: &sink, deadline: deadline, reader: reply)
+            try channel.receive(cookie: cookie, into: &sink, deadline: &deadline, reader: reply)
         }
     }
 
@@ -240,7 +242,8 @@ public final class AlpcClient: @unchecked Sendable {
         dataLength: Int, flags: MessageFlags = [], fill: (UnsafeMutableRawBufferPointer) throws(NTStatus) -> Void
     ) throws(NTStatus) {
         let kind = flags.contains(.releaseMessage) ? ALPC_RECORD_DATAGRAM : ALPC_RECORD_ASYNC_REQUEST
-        _ = try channel.send(dataLength: dataLength, kind: kind, awaitReply: false, deadline: nil, fill: fill)
+        var unbounded = CallDeadline(after: nil)
+        _ = try channel.send(dataLength: dataLength, kind: kind, awaitReply: false, deadline: &unbounded, fill: fill)
     }
 
     /// Sends `count` datagrams of `dataLength` bytes each, their data written in place by
@@ -264,8 +267,8 @@ public final class AlpcClient: @unchecked Sendable {
         count: Int, dataLength: Int, timeout: Duration? = nil,
         fill: (_ index: Int, _ data: UnsafeMutableRawBufferPointer) throws(NTStatus) -> Void
     ) throws(NTStatus) {
-        try channel.sendDatagrams(
-            count: count, dataLength: dataLength, deadline: AdaptiveWait.deadline(after: timeout), fill: fill)
+        var deadline = CallDeadline(after: timeout)
+        try channel.sendDatagrams(count: count, dataLength: dataLength, deadline: &deadline, fill: fill)
     }
 
     /// A file descriptor that is readable while a message may wait for
@@ -308,9 +311,9 @@ public final class AlpcClient: @unchecked Sendable {
     /// ``receive(timeout:_:)-3da09`` without its generic result.
     @usableFromInline
     func _receive(timeout: Duration?, _ body: (ReceivedMessage) throws(NTStatus) -> Void) throws(NTStatus) {
-        let deadline = AdaptiveWait.deadline(after: timeout)
+        var deadline = CallDeadline(after: timeout)
         try Self.lend { (sink: inout LendingSink) throws(NTStatus) in
-            try channel.receive(cookie: 0, into: &sink, deadline: deadline, reader: body)
+            try channel.receive(cookie: 0, into: &sink, deadline: &deadline, reader: body)
         }
     }
 

@@ -195,7 +195,8 @@ extension AlpcServer {
         do throws(NTStatus) {
             if let drainUntil {
                 guard alpc_now_ns() < drainUntil else { return .ended }
-                try core.receive(into: &sink, deadline: alpc_now_ns())
+                var immediately = CallDeadline(after: .zero)
+                try core.receive(into: &sink, deadline: &immediately)
             } else {
                 try await core.receiveAsync(into: &sink, deadline: nil, interrupt: shutdown)
             }

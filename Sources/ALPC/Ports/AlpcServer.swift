@@ -104,7 +104,8 @@ public final class AlpcServer: @unchecked Sendable {
         // Bound, not coalesced with `??`: the caller's message is borrowed, and retained
         // once, to be returned.
         guard let message else { return try receive(into: AlpcMessage(), timeout: timeout) }
-        try core.receive(into: message, deadline: AdaptiveWait.deadline(after: timeout))
+        var deadline = CallDeadline(after: timeout)
+        try core.receive(into: message, deadline: &deadline)
         return message
     }
 
@@ -121,7 +122,8 @@ public final class AlpcServer: @unchecked Sendable {
     ///
     /// - Throws: `.portDisconnected` when the port is closed.
     public func waitForMessage(timeout: Duration? = nil) throws(NTStatus) -> Bool {
-        try core.waitForMessage(deadline: AdaptiveWait.deadline(after: timeout))
+        var deadline = CallDeadline(after: timeout)
+        return try core.waitForMessage(deadline: &deadline)
     }
 
     /// Accepts the connection request `request` (accept_connection): its data goes back to the
@@ -193,9 +195,9 @@ public final class AlpcServer: @unchecked Sendable {
     /// ``receive(timeout:_:)`` without its generic result.
     @usableFromInline
     func _receive(timeout: Duration?, _ body: (ReceivedMessage) throws(NTStatus) -> Void) throws(NTStatus) {
-        let deadline = AdaptiveWait.deadline(after: timeout)
+        var deadline = CallDeadline(after: timeout)
         try AlpcClient.lend { (sink: inout LendingSink) throws(NTStatus) in
-            try core.receive(into: &sink, deadline: deadline, reader: body)
+            try core.receive(into: &sink, deadline: &deadline, reader: body)
         }
     }
 
@@ -221,10 +223,10 @@ public final class AlpcServer: @unchecked Sendable {
         upTo maxCount: Int, timeout: Duration? = nil, _ body: (ReceivedMessage) throws(NTStatus) -> Void
     ) throws(NTStatus) -> Int {
         guard maxCount >= 1 else { throw .invalidParameter }
-        let deadline = AdaptiveWait.deadline(after: timeout)
+        var deadline = CallDeadline(after: timeout)
         var count = 0
         try AlpcClient.lend { (sink: inout LendingSink) throws(NTStatus) in
-            count = try core.receive(into: &sink, deadline: deadline, batch: maxCount, reader: body)
+            count = try core.receive(into: &sink, deadline: &deadline, batch: maxCount, reader: body)
         }
         return count
     }

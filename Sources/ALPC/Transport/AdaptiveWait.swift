@@ -42,7 +42,8 @@ enum AdaptiveWait {
     ///   - ownCpu: where this side publishes its CPU word.
     ///   - peerCpu: where the peer publishes its CPU word.
     ///   - spin: whether this wait may spin at all (false: the peer cannot act before a wake-up).
-    ///   - deadline: a CLOCK_MONOTONIC time in nanoseconds, or nil for none.
+    ///   - deadline: when the call's waits end; a timeout not started yet starts with the
+    ///     first clock reading of this wait.
     ///   - poll: tests the condition; it may throw to abandon the wait.
     ///   - liveness: throws when the peer is gone; runs whenever a sleep ends without the condition.
     /// - Throws: `NTStatus.timeout` at the deadline, or what `poll` or `liveness` throw.
@@ -52,7 +53,7 @@ enum AdaptiveWait {
         ownCpu: UnsafeMutablePointer<Atomic<UInt32>>,
         peerCpu: UnsafeMutablePointer<Atomic<UInt32>>,
         spin: Bool = true,
-        deadline: UInt64?,
+        deadline: inout CallDeadline,
         poll: () throws(NTStatus) -> Bool,
         liveness: () throws(NTStatus) -> Void
     ) throws(NTStatus) {
@@ -63,6 +64,7 @@ enum AdaptiveWait {
         // wake-up of ours would even arrive.
         if spin && peerIsElsewhere(peerCpu.pointee.load(ordering: .relaxed), me: me) {
             let spinStart = alpc_now_ns()
+            let end = deadline.instant(now: spinStart)
             var rounds: UInt32 = 0
             while true {
                 for _ in 0..<64 {
@@ -74,7 +76,7 @@ enum AdaptiveWait {
                     let now = alpc_now_ns()
                     if now &- spinStart > spinBudgetNanos { break }
                     // A deadline before the end of the budget ends the spin too.
-                    if let deadline, now >= deadline { break }
+                    if let end, now >= end { break }
                     // A peer that went to sleep on our CPU can only run if we stop.
                     if !peerIsElsewhere(peerCpu.pointee.load(ordering: .relaxed), me: me) { break }
                 }
@@ -92,10 +94,10 @@ enum AdaptiveWait {
             sleepingFlag.pointee.bitwiseOr(WakeRequest.futex, ordering: .sequentiallyConsistent)
             if try poll() { return }
             var slice = sliceNanos
-            if let deadline {
-                let now = alpc_now_ns()
-                guard now < deadline else { throw .timeout }
-                slice = min(slice, deadline &- now)
+            let now = alpc_now_ns()
+            if let end = deadline.instant(now: now) {
+                guard now < end else { throw .timeout }
+                slice = min(slice, end &- now)
             }
             _ = alpc_futex_wait(futexWord, observed, Int64(slice))
             if try poll() { return }
@@ -105,11 +107,10 @@ enum AdaptiveWait {
     }
 
     /// The CLOCK_MONOTONIC deadline `timeout` from now, or nil for no timeout (also for a
-    /// timeout too long to count in nanoseconds).
-    ///
-    /// Every call with a timeout pays for this: a clock read and `Duration.clampedNanoseconds`.
+    /// timeout too long to count in nanoseconds). The synchronous record path counts its
+    /// timeouts from its first wait instead (``CallDeadline``).
     static func deadline(after timeout: Duration?) -> UInt64? {
-        guard let nanoseconds = timeout?.clampedNanoseconds, nanoseconds != .max else { return nil }
-        return alpc_now_ns() &+ UInt64(nanoseconds)
+        var deadline = CallDeadline(after: timeout)
+        return deadline.instant()
     }
 }

@@ -139,24 +139,28 @@ final class ClientChannel: @unchecked Sendable {
     /// Puts `message` on the request ring as a record of `kind`, waiting for room until `deadline`.
     ///
     /// - Returns: the cookie the reply will carry (0 for a datagram).
-    func send(_ message: AlpcMessage, kind: UInt32, awaitReply: Bool, deadline: UInt64?) throws(NTStatus) -> UInt32 {
+    func send(_ message: AlpcMessage, kind: UInt32, awaitReply: Bool, deadline: inout CallDeadline) throws(NTStatus) -> UInt32 {
         let dataLength = try SlotRecord.validateOutgoing(message, maxMessageLength: geometry.maxMessageLength)
         guard try OutgoingAttributes.travel(with: message) else {
             // Nothing travels but the header and the data.
-            return try publish(kind: kind, awaitReply: awaitReply, deadline: deadline) { (slot, cookie, clientId) in
+            return try publish(kind: kind, awaitReply: awaitReply, deadline: &deadline) { (slot, cookie, clientId) in
                 SlotRecord.write(
                     message, dataLength: dataLength, kind: kind, cookie: cookie,
                     clientId: clientId, messageId: 0, callbackId: 0, to: slot)
             }
         }
         let attributes = try OutgoingAttributes.prepare(message, policy: policy)
-        let cookie = try publish(kind: kind, awaitReply: awaitReply, deadline: deadline) {
+        // Attachments go on the control socket before the record, within the call's deadline:
+        // started now (this path makes system calls anyway), and read below while `publish`
+        // holds the deadline.
+        let end = deadline.instant()
+        let cookie = try publish(kind: kind, awaitReply: awaitReply, deadline: &deadline) {
             (slot, cookie, clientId) throws(NTStatus) in
             var slotFlags: UInt32 = 0
             do throws(NTStatus) {
                 if try attributes.sendControl(
                     on: control, sentSections: &sentSections, sequence: &attachmentSequence,
-                    timeout: Self.remaining(until: deadline))
+                    timeout: Self.remaining(until: end))
                 {
                     slotFlags = ALPC_SLOT_FLAG_ATTACHMENT
                 }
@@ -180,11 +184,11 @@ final class ClientChannel: @unchecked Sendable {
     ///
     /// - Returns: the cookie the reply will carry (0 for a datagram).
     func send(
-        dataLength: Int, kind: UInt32, awaitReply: Bool, deadline: UInt64?,
+        dataLength: Int, kind: UInt32, awaitReply: Bool, deadline: inout CallDeadline,
         fill: (UnsafeMutableRawBufferPointer) throws(NTStatus) -> Void
     ) throws(NTStatus) -> UInt32 {
         try SlotRecord.validateOutgoing(dataLength: dataLength, maxMessageLength: geometry.maxMessageLength)
-        return try publish(kind: kind, awaitReply: awaitReply, deadline: deadline) {
+        return try publish(kind: kind, awaitReply: awaitReply, deadline: &deadline) {
             (slot, cookie, clientId) throws(NTStatus) in
             try SlotRecord.write(
                 dataLength: dataLength, kind: kind, cookie: cookie, clientId: clientId, messageId: 0, callbackId: 0,
@@ -199,7 +203,7 @@ final class ClientChannel: @unchecked Sendable {
     ///
     /// - Returns: the cookie the reply will carry (0 for a datagram).
     private func publish(
-        kind: UInt32, awaitReply: Bool, deadline: UInt64?,
+        kind: UInt32, awaitReply: Bool, deadline: inout CallDeadline,
         write: (UnsafeMutableRawPointer, UInt32, ClientID) throws(NTStatus) -> Void
     ) throws(NTStatus) -> UInt32 {
         try checkOpen()
@@ -217,7 +221,7 @@ final class ClientChannel: @unchecked Sendable {
         do throws(NTStatus) {
             var reserved = try producer.reserve()
             if reserved == nil {
-                try waitForRoomLocked(deadline: deadline)
+                try waitForRoomLocked(deadline: &deadline)
                 reserved = try producer.reserve()
             }
             guard let reserved else { throw NTStatus.unsuccessful }
@@ -238,13 +242,13 @@ final class ClientChannel: @unchecked Sendable {
     }
 
     /// Waits until the request ring has a free slot or `deadline` passes. Holding the send lock.
-    private func waitForRoomLocked(deadline: UInt64?) throws(NTStatus) {
+    private func waitForRoomLocked(deadline: inout CallDeadline) throws(NTStatus) {
         try AdaptiveWait.wait(
             futexWord: requestRing.headAddress,
             sleepingFlag: requestRing.producerSleeping,
             ownCpu: replyRing.consumerCpu,
             peerCpu: requestRing.consumerCpu,
-            deadline: deadline,
+            deadline: &deadline,
             poll: { () throws(NTStatus) -> Bool in try producer.reserve() != nil },
             liveness: checkAlive
         )
@@ -256,7 +260,7 @@ final class ClientChannel: @unchecked Sendable {
     /// next group waits for room (until `deadline`).
     /// When `fill` throws, the datagrams before it are published and its error is rethrown.
     func sendDatagrams(
-        count: Int, dataLength: Int, deadline: UInt64?,
+        count: Int, dataLength: Int, deadline: inout CallDeadline,
         fill: (Int, UnsafeMutableRawBufferPointer) throws(NTStatus) -> Void
     ) throws(NTStatus) {
         guard count >= 0 else { throw .invalidParameter }
@@ -271,7 +275,7 @@ final class ClientChannel: @unchecked Sendable {
             do throws(NTStatus) {
                 free = try producer.freeSlots(upTo: count - sent)
                 if free == 0 {
-                    try waitForRoomLocked(deadline: deadline)
+                    try waitForRoomLocked(deadline: &deadline)
                     free = try producer.freeSlots(upTo: count - sent)
                 }
             } catch {
@@ -320,9 +324,9 @@ final class ClientChannel: @unchecked Sendable {
 
     /// Receives the reply carrying `cookie` into `message`, or with cookie 0 the next message
     /// nobody else waits for, until `deadline`.
-    func receive(cookie: UInt32, into message: AlpcMessage, deadline: UInt64?) throws(NTStatus) {
+    func receive(cookie: UInt32, into message: AlpcMessage, deadline: inout CallDeadline) throws(NTStatus) {
         var sink = CopyingSink(message: message)
-        try receive(cookie: cookie, into: &sink, deadline: deadline)
+        try receive(cookie: cookie, into: &sink, deadline: &deadline)
     }
 
     /// Receives the reply carrying `cookie` into `sink`, or with cookie 0 the next message
@@ -331,13 +335,13 @@ final class ClientChannel: @unchecked Sendable {
     /// With `keepExpecting`, a receive that times out leaves the reply `cookie` awaited (an
     /// asynchronous caller tries again later); otherwise any failure ends the wait for it.
     func receive<Sink: MessageSink>(
-        cookie: UInt32, into sink: inout Sink, deadline: UInt64?, keepExpecting: Bool = false,
+        cookie: UInt32, into sink: inout Sink, deadline: inout CallDeadline, keepExpecting: Bool = false,
         reader: MessageReader = { _ in }
     ) throws(NTStatus) {
         if polled.load(ordering: .relaxed) {
-            try receivePolled(cookie: cookie, into: &sink, deadline: deadline, keepExpecting: keepExpecting, reader: reader)
+            try receivePolled(cookie: cookie, into: &sink, deadline: &deadline, keepExpecting: keepExpecting, reader: reader)
         } else {
-            try receiveMessage(cookie: cookie, into: &sink, deadline: deadline, keepExpecting: keepExpecting, reader: reader)
+            try receiveMessage(cookie: cookie, into: &sink, deadline: &deadline, keepExpecting: keepExpecting, reader: reader)
         }
     }
 
@@ -346,20 +350,20 @@ final class ClientChannel: @unchecked Sendable {
     /// a message waits.
     @inline(never)
     private func receivePolled<Sink: MessageSink>(
-        cookie: UInt32, into sink: inout Sink, deadline: UInt64?, keepExpecting: Bool, reader: MessageReader
+        cookie: UInt32, into sink: inout Sink, deadline: inout CallDeadline, keepExpecting: Bool, reader: MessageReader
     ) throws(NTStatus) {
         suspendPolling()
         defer { settlePolling() }
-        try receiveMessage(cookie: cookie, into: &sink, deadline: deadline, keepExpecting: keepExpecting, reader: reader)
+        try receiveMessage(cookie: cookie, into: &sink, deadline: &deadline, keepExpecting: keepExpecting, reader: reader)
     }
 
     private func receiveMessage<Sink: MessageSink>(
-        cookie: UInt32, into sink: inout Sink, deadline: UInt64?, keepExpecting: Bool, reader: MessageReader
+        cookie: UInt32, into sink: inout Sink, deadline: inout CallDeadline, keepExpecting: Bool, reader: MessageReader
     ) throws(NTStatus) {
         while true {
             let turn: ReplyDemultiplexer.Turn
             do throws(NTStatus) {
-                turn = try replies.nextTurn(for: cookie, deadline: deadline) { closedStatus.load(ordering: .acquiring) }
+                turn = try replies.nextTurn(for: cookie, deadline: &deadline) { closedStatus.load(ordering: .acquiring) }
             } catch {
                 if cookie != 0 && !(keepExpecting && error == .timeout) {
                     replies.stopExpecting(cookie)
@@ -373,7 +377,7 @@ final class ClientChannel: @unchecked Sendable {
                 try deliver(parked: parked, into: &sink, requeueFirst: requeueFirst, reader: reader)
                 return
             case .consume:
-                let outcome = Result { () throws(NTStatus) in try pump(cookie: cookie, into: &sink, deadline: deadline, reader: reader) }
+                let outcome = Result { () throws(NTStatus) in try pump(cookie: cookie, into: &sink, deadline: &deadline, reader: reader) }
                 replies.releaseConsumer()
                 switch outcome {
                 case .success(true):
@@ -397,7 +401,7 @@ final class ClientChannel: @unchecked Sendable {
     /// Consumes the reply ring until a record for the caller arrives (true, delivered into
     /// `message`) or one for somebody else was parked (false). Runs holding the consumer role.
     private func pump<Sink: MessageSink>(
-        cookie: UInt32, into sink: inout Sink, deadline: UInt64?, reader: MessageReader
+        cookie: UInt32, into sink: inout Sink, deadline: inout CallDeadline, reader: MessageReader
     ) throws(NTStatus) -> Bool {
         var slot: UnsafeMutableRawPointer?
         do {
@@ -406,7 +410,7 @@ final class ClientChannel: @unchecked Sendable {
                 sleepingFlag: replyRing.consumerSleeping,
                 ownCpu: replyRing.consumerCpu,
                 peerCpu: requestRing.consumerCpu,
-                deadline: deadline,
+                deadline: &deadline,
                 poll: { () throws(NTStatus) -> Bool in
                     slot = try consumer.peek()
                     return slot != nil
@@ -485,6 +489,7 @@ final class ClientChannel: @unchecked Sendable {
     }
 
     /// What the receiver of a server message sees: its Type and the server's ClientId.
+    @inline(__always)
     private func deliveryStamp(of record: SlotRecord.Inbound) -> DeliveryStamp {
         DeliveryStamp(type: UInt16(record.kind == ALPC_RECORD_REPLY ? LPC_REPLY : LPC_DATAGRAM), clientProcess: UInt64(serverPid))
     }
@@ -526,7 +531,8 @@ final class ClientChannel: @unchecked Sendable {
         var woken = false
         while true {
             do throws(NTStatus) {
-                try receive(cookie: cookie, into: &sink, deadline: attemptDeadline, keepExpecting: true, reader: reader)
+                var attempt = CallDeadline(at: attemptDeadline)
+                try receive(cookie: cookie, into: &sink, deadline: &attempt, keepExpecting: true, reader: reader)
                 return
             } catch .timeout {
                 // Not yet: suspend below.
@@ -572,11 +578,14 @@ final class ClientChannel: @unchecked Sendable {
     ///
     /// - Throws: `.cancelled` when the task is cancelled (nothing was sent), `.timeout` at
     ///   `deadline`, or what `send` throws.
-    func sendAsync<T>(deadline: UInt64?, _ send: (UInt64) throws(NTStatus) -> T) async throws(NTStatus) -> T {
+    func sendAsync<T>(
+        deadline: UInt64?, _ send: (inout CallDeadline) throws(NTStatus) -> T
+    ) async throws(NTStatus) -> T {
         var pause: UInt64 = 50_000
         while true {
             let attempt = Result { () throws(NTStatus) -> T in
-                try send(min(deadline ?? .max, alpc_now_ns() &+ AdaptiveWait.asyncSpinNanos))
+                var room = CallDeadline(at: min(deadline ?? .max, alpc_now_ns() &+ AdaptiveWait.asyncSpinNanos))
+                return try send(&room)
             }
             switch attempt {
             case .success(let value): return value

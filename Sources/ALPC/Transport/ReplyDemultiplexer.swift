@@ -78,7 +78,7 @@ final class ReplyDemultiplexer: @unchecked Sendable {
     ///
     /// - Throws: the status `closedStatus` returns (nonzero once the connection is closed) when
     ///   nothing is parked for the receiver, or `.timeout`.
-    func nextTurn(for cookie: UInt32, deadline: UInt64?, closedStatus: () -> Int32) throws(NTStatus) -> Turn {
+    func nextTurn(for cookie: UInt32, deadline: inout CallDeadline, closedStatus: () -> Int32) throws(NTStatus) -> Turn {
         lock.lock()
         defer { lock.unlock() }
         while true {
@@ -97,7 +97,7 @@ final class ReplyDemultiplexer: @unchecked Sendable {
                 consumerBusy = true
                 return .consume
             }
-            if !lock.wait(until: deadline) { throw .timeout }
+            if !lock.wait(until: deadline.instant()) { throw .timeout }
         }
     }
 

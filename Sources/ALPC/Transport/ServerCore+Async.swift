@@ -19,7 +19,8 @@ extension ServerCore {
         var attemptDeadline = min(deadline ?? .max, alpc_now_ns() &+ AdaptiveWait.asyncSpinNanos)
         while true {
             do throws(NTStatus) {
-                try receive(into: &sink, deadline: attemptDeadline)
+                var attempt = CallDeadline(at: attemptDeadline)
+                try receive(into: &sink, deadline: &attempt)
                 return
             } catch .timeout {
                 // Nothing yet: suspend below.

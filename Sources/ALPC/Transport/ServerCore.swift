@@ -91,19 +91,20 @@ final class ServerCore: @unchecked Sendable {
     // MARK: Receiving
 
     /// Receives the next message from any client into `message`.
-    func receive(into message: AlpcMessage, deadline: UInt64?) throws(NTStatus) {
+    func receive(into message: AlpcMessage, deadline: inout CallDeadline) throws(NTStatus) {
         var sink = CopyingSink(message: message)
-        try receive(into: &sink, deadline: deadline)
+        try receive(into: &sink, deadline: &deadline)
     }
 
     /// Receives the next message from any client into `sink`; with `batch` above 1, then as
     /// many more (up to `batch` in all) as the same client's ring already holds, releasing
     /// their slots together. Returns how many were delivered.
     @discardableResult
+    @inline(__always)
     func receive<Sink: MessageSink>(
-        into sink: inout Sink, deadline: UInt64?, batch: Int = 1, reader: MessageReader = { _ in }
+        into sink: inout Sink, deadline: inout CallDeadline, batch: Int = 1, reader: MessageReader = { _ in }
     ) throws(NTStatus) -> Int {
-        try acquireRole(deadline: deadline)
+        try acquireRole(deadline: &deadline)
         defer { releaseRole() }
         var emptyRounds = 0
         var spinStart: UInt64 = 0
@@ -126,7 +127,11 @@ final class ServerCore: @unchecked Sendable {
             }
             if shouldSpin() {
                 let now = alpc_now_ns()
-                if spinStart == 0 { spinStart = now }
+                if spinStart == 0 {
+                    spinStart = now
+                    // The first clock reading of this call's waits starts its timeout.
+                    _ = deadline.instant(now: now)
+                }
                 if now &- spinStart < spinBudget {
                     alpc_cpu_relax()
                     continue
@@ -142,7 +147,7 @@ final class ServerCore: @unchecked Sendable {
             awaitingFirstRequest = false
             // Nothing moves: ask hot clients to ring, re-check, then sleep in epoll.
             if try goColdAndRecheck() { spinStart = 0; continue }
-            try sleepForEvents(until: deadline)
+            try sleepForEvents(until: &deadline)
             spinStart = 0
         }
     }
@@ -155,14 +160,14 @@ final class ServerCore: @unchecked Sendable {
 
     /// Waits until a message can be received, without receiving it. True when one can, false
     /// when the deadline passed first.
-    func waitForMessage(deadline: UInt64?) throws(NTStatus) -> Bool {
-        try acquireRole(deadline: deadline)
+    func waitForMessage(deadline: inout CallDeadline) throws(NTStatus) -> Bool {
+        try acquireRole(deadline: &deadline)
         defer { releaseRole() }
         while true {
             if hasDeliverable() { return true }
             if try pollEvents(timeoutNanos: 0) { continue }
             do {
-                try sleepForEvents(until: deadline)
+                try sleepForEvents(until: &deadline)
             } catch .timeout {
                 return false
             }
@@ -173,12 +178,12 @@ final class ServerCore: @unchecked Sendable {
     /// what arrived.
     ///
     /// - Throws: `.timeout` once `deadline` has passed, `.portDisconnected` when the port is closed.
-    private func sleepForEvents(until deadline: UInt64?) throws(NTStatus) {
+    private func sleepForEvents(until deadline: inout CallDeadline) throws(NTStatus) {
         var timeout = Int64(AdaptiveWait.sliceNanos)
-        if let deadline {
-            let now = alpc_now_ns()
-            guard now < deadline else { throw .timeout }
-            timeout = min(timeout, Int64(deadline &- now))
+        let now = alpc_now_ns()
+        if let end = deadline.instant(now: now) {
+            guard now < end else { throw .timeout }
+            timeout = min(timeout, Int64(end &- now))
         }
         if controlPlane.closed { throw .portDisconnected }
         // About to sleep: a cheap moment to tell the counters.
@@ -219,12 +224,12 @@ final class ServerCore: @unchecked Sendable {
 
     /// Takes the receive role, waiting until `deadline` for another holder to give it up. A
     /// waitable port's readiness is the holder's to keep from then on.
-    private func acquireRole(deadline: UInt64?) throws(NTStatus) {
+    private func acquireRole(deadline: inout CallDeadline) throws(NTStatus) {
         do {
             roleLock.lock()
             defer { roleLock.unlock() }
             while receiverBusy {
-                if !roleLock.wait(until: deadline) { throw NTStatus.timeout }
+                if !roleLock.wait(until: deadline.instant()) { throw NTStatus.timeout }
             }
             receiverBusy = true
         }
@@ -281,7 +286,9 @@ final class ServerCore: @unchecked Sendable {
     }
 
     /// Makes the connections accepted since the last call hot, with the full spin budget for
-    /// their first requests. True when one was still open. Holding the receive role.
+    /// their first requests. True when one was still open. Holding the receive role. (Not
+    /// inlined: the way to sleep is no part of the receive loop's fast path.)
+    @inline(never)
     private func adoptAccepted() -> Bool {
         hasAccepted.store(false, ordering: .relaxed)
         let channels = accepted.withLock { channels in

@@ -1,3 +1,5 @@
+internal import CALPCSystem
+
 /// When a bounded wait ends, given as the time left for a `poll(2)`-style call.
 ///
 /// A `nil` timeout never ends, a zero (or negative) one has already ended, and only a
@@ -80,5 +82,53 @@ extension Duration {
         if overflow { return .max }
         let (total, carry) = whole.addingReportingOverflow(attoseconds / 1_000_000_000)
         return carry ? .max : total
+    }
+}
+
+/// The end of one call's waits on the record path: none, or the caller's timeout counted from
+/// the moment one of the call's waits first reads the clock.
+///
+/// A call whose message (or free slot) is already there never waits, and so reads no clock.
+/// The call's functions pass it down `inout`; each wait resolves it with the clock reading it
+/// makes anyway (``instant(now:)``), and every later wait of the same call shares that end.
+/// Two words, so that passing it costs nothing.
+struct CallDeadline {
+    /// The timeout in nanoseconds; `UInt64.max`: no limit.
+    private let timeout: UInt64
+    /// The CLOCK_MONOTONIC instant in nanoseconds once started; 0 before.
+    private var end: UInt64
+
+    /// A deadline `timeout` after the call's first wait begins; none for nil (or a timeout too
+    /// long to count in nanoseconds).
+    @inline(__always)
+    init(after timeout: Duration?) {
+        let nanoseconds = timeout?.clampedNanoseconds ?? .max
+        self.timeout = nanoseconds == .max ? .max : UInt64(nanoseconds)
+        end = 0
+    }
+
+    /// A deadline at the CLOCK_MONOTONIC instant `instant` (nanoseconds); none for nil.
+    init(at instant: UInt64?) {
+        timeout = instant == nil ? .max : 0
+        end = instant ?? 0
+    }
+
+    /// The CLOCK_MONOTONIC instant the call's waits end (nil: never), starting a timeout not
+    /// started yet at `now`, a clock reading the caller just made.
+    @inline(__always)
+    mutating func instant(now: UInt64) -> UInt64? {
+        if end != 0 { return end }
+        if timeout == .max { return nil }
+        // (A clock reading is never 0, nor 0 after adding a timeout that fits: the uptime
+        // would have to pass 2^64 ns.)
+        end = now &+ timeout
+        return end
+    }
+
+    /// The CLOCK_MONOTONIC instant the call's waits end (nil: never), reading the clock only
+    /// to start a timeout not started yet.
+    mutating func instant() -> UInt64? {
+        if end == 0 && timeout != .max { return instant(now: alpc_now_ns()) }
+        return instant(now: 0)
     }
 }
