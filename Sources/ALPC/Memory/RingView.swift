@@ -1,4 +1,5 @@
 internal import CALPC
+internal import CALPCSystem
 internal import Synchronization
 
 /// A view of one ring in a connection segment: its control block and its slots.
@@ -23,22 +24,30 @@ struct RingView: @unchecked Sendable {
     }
 
     /// Slots the producer has published (written by the producer).
-    var tail: UnsafeMutablePointer<Atomic<UInt32>> { word(0) }
-    /// 1 + the producer's CPU while it runs, 0 while it sleeps.
-    var producerCpu: UnsafeMutablePointer<Atomic<UInt32>> { word(4) }
+    var tail: UnsafeMutablePointer<Atomic<UInt32>> { word(Self.tailOffset) }
+    /// 1 + the producer's CPU, with ``AdaptiveWait/asleepBit`` while it sleeps (0: not known yet).
+    var producerCpu: UnsafeMutablePointer<Atomic<UInt32>> { word(Self.producerCpuOffset) }
     /// Nonzero while the producer waits for a free slot.
-    var producerSleeping: UnsafeMutablePointer<Atomic<UInt32>> { word(8) }
+    var producerSleeping: UnsafeMutablePointer<Atomic<UInt32>> { word(Self.producerSleepingOffset) }
     /// Slots the consumer has released (written by the consumer).
-    var head: UnsafeMutablePointer<Atomic<UInt32>> { word(64) }
-    /// 1 + the consumer's CPU while it polls this ring, 0 otherwise.
-    var consumerCpu: UnsafeMutablePointer<Atomic<UInt32>> { word(68) }
+    var head: UnsafeMutablePointer<Atomic<UInt32>> { word(Self.headOffset) }
+    /// 1 + the consumer's CPU, with ``AdaptiveWait/asleepBit`` while it sleeps (0: not known yet).
+    var consumerCpu: UnsafeMutablePointer<Atomic<UInt32>> { word(Self.consumerCpuOffset) }
     /// Nonzero while the consumer is not polling and wants to be woken: ``WakeRequest`` bits.
-    var consumerSleeping: UnsafeMutablePointer<Atomic<UInt32>> { word(72) }
+    var consumerSleeping: UnsafeMutablePointer<Atomic<UInt32>> { word(Self.consumerSleepingOffset) }
 
     /// The raw address of the futex word `tail`, for FUTEX_WAIT and FUTEX_WAKE.
-    var tailAddress: UnsafeMutablePointer<UInt32> { control.assumingMemoryBound(to: UInt32.self) }
+    var tailAddress: UnsafeMutablePointer<UInt32> { (control + Self.tailOffset).assumingMemoryBound(to: UInt32.self) }
     /// The raw address of the futex word `head`.
-    var headAddress: UnsafeMutablePointer<UInt32> { (control + 64).assumingMemoryBound(to: UInt32.self) }
+    var headAddress: UnsafeMutablePointer<UInt32> { (control + Self.headOffset).assumingMemoryBound(to: UInt32.self) }
+
+    // The words' offsets in ALPC_RING_CONTROL (segment.h checks them against the struct).
+    private static var tailOffset: Int { Int(ALPC_RING_TAIL_OFFSET) }
+    private static var producerCpuOffset: Int { Int(ALPC_RING_PRODUCER_CPU_OFFSET) }
+    private static var producerSleepingOffset: Int { Int(ALPC_RING_PRODUCER_SLEEPING_OFFSET) }
+    private static var headOffset: Int { Int(ALPC_RING_HEAD_OFFSET) }
+    private static var consumerCpuOffset: Int { Int(ALPC_RING_CONSUMER_CPU_OFFSET) }
+    private static var consumerSleepingOffset: Int { Int(ALPC_RING_CONSUMER_SLEEPING_OFFSET) }
 
     /// The slot at free-running index `index`.
     func slot(_ index: UInt32) -> UnsafeMutableRawPointer {

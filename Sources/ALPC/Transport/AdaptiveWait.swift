@@ -59,7 +59,9 @@ enum AdaptiveWait {
     ) throws(NTStatus) {
         if try poll() { return }
         let me = currentCpuWord
-        ownCpu.pointee.store(me, ordering: .relaxed)
+        // Stored only when it changed: the word's cache line then stays shared with the peer,
+        // which reads it, instead of moving to this CPU on every wait.
+        if ownCpu.pointee.load(ordering: .relaxed) != me { ownCpu.pointee.store(me, ordering: .relaxed) }
         // Spin while the peer runs, or is being woken, on another CPU: it can answer before a
         // wake-up of ours would even arrive.
         if spin && peerIsElsewhere(peerCpu.pointee.load(ordering: .relaxed), me: me) {

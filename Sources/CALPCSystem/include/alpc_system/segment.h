@@ -5,9 +5,9 @@
  * a slot sees the Windows structs byte for byte.
  *
  *   0x000  ALPC_SEGMENT_HEADER   (64 bytes)
- *   0x040  ALPC_RING_CONTROL[0]  requests and datagrams, client -> server (128 bytes)
- *   0x0C0  ALPC_RING_CONTROL[1]  replies and datagrams, server -> client (128 bytes)
- *   0x140  SlotCount slots of ring 0, then SlotCount slots of ring 1, SlotSize bytes each
+ *   0x040  ALPC_RING_CONTROL[0]  requests and datagrams, client -> server (256 bytes)
+ *   0x140  ALPC_RING_CONTROL[1]  replies and datagrams, server -> client (256 bytes)
+ *   0x240  SlotCount slots of ring 0, then SlotCount slots of ring 1, SlotSize bytes each
  *
  * Every word is written by one side only and read by both; each side validates what it reads.
  */
@@ -22,7 +22,7 @@ extern "C" {
 
 /** "SWALPC01" read as a little-endian 64-bit integer. */
 #define ALPC_SEGMENT_MAGIC 0x3130435041574153ull
-#define ALPC_SEGMENT_VERSION 1u
+#define ALPC_SEGMENT_VERSION 2u
 /** ClosedFlags bits. */
 #define ALPC_SEGMENT_SERVER_CLOSED 0x1u
 #define ALPC_SEGMENT_CLIENT_CLOSED 0x2u
@@ -43,22 +43,35 @@ typedef struct _ALPC_SEGMENT_HEADER {
 } ALPC_SEGMENT_HEADER;
 
 /**
- * One ring's indices and wait flags. The producer writes the first cache line, the consumer the
- * second. Tail and Head are free-running slot counts; a *Cpu word is 0 while its side sleeps and
- * 1 + its CPU while it runs; a *Sleeping word is nonzero while its side wants a wake-up: bit 0 (1) on the futex (the Tail
- * word for a consumer, Head for a producer), bit 1 (2, a client's ConsumerSleeping only) through
- * the doorbell the client sent in a WAKEUP control packet.
+ * One ring's indices and wait flags, on four cache lines: what a side writes for every message
+ * (Tail, Head) apart from what it writes only when it starts or ends a wait (the *Cpu and
+ * *Sleeping words), so that the other side's check of those after each publish or release reads
+ * a line that stays in its cache while both sides are busy. Tail and Head are free-running slot
+ * counts; a *Cpu word is 1 + its side's CPU, with bit 31 set while that side sleeps (0: not known
+ * yet); a *Sleeping word is nonzero while its side wants a wake-up: bit 0 (1) on the futex (the
+ * Tail word for a consumer, Head for a producer), bit 1 (2, a client's ConsumerSleeping only)
+ * through the doorbell the client sent in a WAKEUP control packet.
  */
 typedef struct _ALPC_RING_CONTROL {
     ULONG Tail;
+    UCHAR Padding0[60];
     ULONG ProducerCpu;
     ULONG ProducerSleeping;
-    UCHAR Padding0[52];
+    UCHAR Padding1[56];
     ULONG Head;
+    UCHAR Padding2[60];
     ULONG ConsumerCpu;
     ULONG ConsumerSleeping;
-    UCHAR Padding1[52];
+    UCHAR Padding3[56];
 } ALPC_RING_CONTROL;
+
+/** The offsets of ALPC_RING_CONTROL's words (checked against offsetof below). */
+#define ALPC_RING_TAIL_OFFSET 0
+#define ALPC_RING_PRODUCER_CPU_OFFSET 64
+#define ALPC_RING_PRODUCER_SLEEPING_OFFSET 68
+#define ALPC_RING_HEAD_OFFSET 128
+#define ALPC_RING_CONSUMER_CPU_OFFSET 192
+#define ALPC_RING_CONSUMER_SLEEPING_OFFSET 196
 
 /** Kinds of record in a slot. */
 #define ALPC_RECORD_REQUEST 1u
@@ -96,15 +109,22 @@ typedef struct _ALPC_SLOT_HEADER {
 #define ALPC_SLOT_ATTRIBUTE_RESERVE 512u
 
 #define ALPC_SEGMENT_RINGS_OFFSET 0x40u
-#define ALPC_SEGMENT_SLOTS_OFFSET 0x140u
+#define ALPC_SEGMENT_SLOTS_OFFSET 0x240u
 
 _Static_assert(sizeof(ALPC_SEGMENT_HEADER) == 64, "ALPC_SEGMENT_HEADER is one cache line");
 _Static_assert(offsetof(ALPC_SEGMENT_HEADER, SlotSize) == 12, "SlotSize at 12");
 _Static_assert(offsetof(ALPC_SEGMENT_HEADER, ClosedFlags) == 24, "ClosedFlags at 24");
 _Static_assert(offsetof(ALPC_SEGMENT_HEADER, SegmentSize) == 32, "SegmentSize at 32");
 _Static_assert(offsetof(ALPC_SEGMENT_HEADER, SlotsOffset) == 40, "SlotsOffset at 40");
-_Static_assert(sizeof(ALPC_RING_CONTROL) == 128, "ALPC_RING_CONTROL is two cache lines");
-_Static_assert(offsetof(ALPC_RING_CONTROL, Head) == 64, "Head on the second cache line");
+_Static_assert(sizeof(ALPC_RING_CONTROL) == 256, "ALPC_RING_CONTROL is four cache lines");
+_Static_assert(offsetof(ALPC_RING_CONTROL, Tail) == ALPC_RING_TAIL_OFFSET, "Tail on the first cache line");
+_Static_assert(offsetof(ALPC_RING_CONTROL, ProducerCpu) == ALPC_RING_PRODUCER_CPU_OFFSET
+               && offsetof(ALPC_RING_CONTROL, ProducerSleeping) == ALPC_RING_PRODUCER_SLEEPING_OFFSET,
+               "the producer's wait words on the second cache line");
+_Static_assert(offsetof(ALPC_RING_CONTROL, Head) == ALPC_RING_HEAD_OFFSET, "Head on the third cache line");
+_Static_assert(offsetof(ALPC_RING_CONTROL, ConsumerCpu) == ALPC_RING_CONSUMER_CPU_OFFSET
+               && offsetof(ALPC_RING_CONTROL, ConsumerSleeping) == ALPC_RING_CONSUMER_SLEEPING_OFFSET,
+               "the consumer's wait words on the fourth cache line");
 _Static_assert(sizeof(ALPC_SLOT_HEADER) == 16, "ALPC_SLOT_HEADER is 16 bytes");
 _Static_assert(ALPC_SEGMENT_SLOTS_OFFSET == ALPC_SEGMENT_RINGS_OFFSET + 2 * sizeof(ALPC_RING_CONTROL),
                "slots follow the two ring control blocks");
