@@ -2,7 +2,8 @@
 # Instructions per request+reply, counted by callgrind: both sides of a 64-byte request and its
 # reply driven from one thread (client send, server receive, server reply, client receive), so
 # nothing ever waits and no system call is made, for the copying API, the in-place API, the C
-# API (NtAlpcSendWaitReceivePort) and a minimal C ring pair (the floor), in one run.
+# API (NtAlpcSendWaitReceivePort) and a minimal C ring pair (the floor), in one run; and the
+# cost of one datagram sent and received through the in-place batch API.
 # Counts are exact and repeatable: the same binary counts the same on any host.
 #
 #   bash Benchmarks/instructions.sh            # print the counts and their ratios to the floor
@@ -37,12 +38,20 @@ for mode in c-ring copying in-place c-api; do
     long=$(count "$mode" 11000)
     per[$mode]=$(( (long - short) / 10000 ))
 done
+# Datagrams: groups of 32 sent with sendDatagrams and drained with receive(upTo:), counted per
+# datagram and compared with one message of the C rings (half a request+reply).
+short=$(count datagrams 100)
+long=$(count datagrams 1100)
+per[datagrams]=$(( (long - short) / (1000 * 32) ))
 
 floor=${per[c-ring]}
-printf '%-10s %14s %12s\n' "path" "instructions" "x c-ring"
+printf '%-10s %14s %12s   (per request+reply; datagrams: per datagram, against half the c-ring)\n' \
+    "path" "instructions" "x c-ring"
 failed=0
-for mode in c-ring copying in-place c-api; do
-    ratio=$(awk -v a="${per[$mode]}" -v b="$floor" 'BEGIN { printf "%.1fx", a / b }')
+for mode in c-ring copying in-place c-api datagrams; do
+    base=$floor
+    [ "$mode" = datagrams ] && base=$(awk -v b="$floor" 'BEGIN { print b / 2 }')
+    ratio=$(awk -v a="${per[$mode]}" -v b="$base" 'BEGIN { printf "%.1fx", a / b }')
     line=$(printf '%-10s %14s %12s' "$mode" "${per[$mode]}" "$ratio")
     if $check; then
         limit=$(awk -v m="$mode" '$1 == m { print $2 }' "$here/Thresholds/instructions.txt")

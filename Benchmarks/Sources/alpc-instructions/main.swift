@@ -1,7 +1,9 @@
 // alpc-instructions MODE ITERATIONS: runs ITERATIONS requests and replies of 64 bytes with
 // both sides in this one thread, so that nothing ever waits, for counting instructions with
 // callgrind (see instructions.sh). MODE: copying (AlpcMessage), in-place (the closure API),
-// c-api (NtAlpcSendWaitReceivePort from C), c-ring (a minimal C ring pair: the floor).
+// c-api (NtAlpcSendWaitReceivePort from C), c-ring (a minimal C ring pair: the floor);
+// datagrams (groups of 32 datagrams sent in place with sendDatagrams and drained with
+// receive(upTo:); ITERATIONS counts groups).
 import ALPC
 import CInstructionDrivers
 import Dispatch
@@ -12,7 +14,7 @@ import Glibc
 
 let arguments = CommandLine.arguments
 guard arguments.count == 3, let iterations = Int(arguments[2]), iterations >= 0 else {
-    print("usage: alpc-instructions copying|in-place|c-api|c-ring ITERATIONS")
+    print("usage: alpc-instructions copying|in-place|c-api|c-ring|datagrams ITERATIONS")
     exit(2)
 }
 
@@ -61,8 +63,28 @@ func inPlace() throws(NTStatus) {
     }
 }
 
+/// 64-byte datagrams through the in-place batch API: groups of 32 sent with sendDatagrams,
+/// drained with receive(upTo:); ITERATIONS counts groups (per-datagram cost: divide by 32).
+func datagrams() throws(NTStatus) {
+    let (server, client) = try connectedPair()
+    var received = 0
+    for index in 0..<iterations {
+        try client.sendDatagrams(count: 32, dataLength: 64) { datagram, data in
+            data[0] = UInt8(truncatingIfNeeded: index &+ datagram)
+        }
+        var drained = 0
+        while drained < 32 {
+            drained += try server.receive(upTo: 32, timeout: .seconds(5)) { message in
+                received &+= Int(message.data[0])
+            }
+        }
+    }
+    guard received >= 0 else { throw .unsuccessful }
+}
+
 do throws(NTStatus) {
     switch arguments[1] {
+    case "datagrams": try datagrams()
     case "copying": try copying()
     case "in-place": try inPlace()
     case "c-api":
