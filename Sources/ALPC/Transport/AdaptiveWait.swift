@@ -2,6 +2,8 @@ internal import CALPC
 internal import CALPCSystem
 internal import Synchronization
 
+internal import Glibc
+
 /// The wait strategy of both sides: spin while the peer runs on another CPU, then sleep on a
 /// futex with a waiter flag so the peer calls FUTEX_WAKE only when someone sleeps.
 ///
@@ -32,6 +34,16 @@ enum AdaptiveWait {
     static func peerIsElsewhere(_ peer: UInt32, me: UInt32) -> Bool {
         let cpu = peer & ~asleepBit
         return cpu != 0 && cpu != me
+    }
+
+    /// True when the peer that published `peer` runs, or is being woken, on this CPU (`me`).
+    static func peerIsHere(_ peer: UInt32, me: UInt32) -> Bool {
+        peer & ~asleepBit == me
+    }
+
+    /// Gives the CPU to another runnable thread on it, if any (`sched_yield`).
+    static func yieldProcessor() {
+        _ = sched_yield()
     }
 
     /// Waits until `poll` returns true.
@@ -82,6 +94,19 @@ enum AdaptiveWait {
                     // A peer that went to sleep on our CPU can only run if we stop.
                     if !peerIsElsewhere(peerCpu.pointee.load(ordering: .relaxed), me: me) { break }
                 }
+            }
+        } else if spin && peerIsHere(peerCpu.pointee.load(ordering: .relaxed), me: me) {
+            // The peer runs, or was just woken, on this CPU: it can answer only when this
+            // thread stops running. Yielding the CPU to it, for as long as a spin would last,
+            // costs a context switch where a sleep costs a futex wait and the peer's wake.
+            let yieldStart = alpc_now_ns()
+            let end = deadline.instant(now: yieldStart)
+            while true {
+                yieldProcessor()
+                if try poll() { return }
+                let now = alpc_now_ns()
+                if now &- yieldStart > spinBudgetNanos { break }
+                if let end, now >= end { break }
             }
         }
         // Sleep: announce it, re-check, then wait on the futex word in bounded slices.

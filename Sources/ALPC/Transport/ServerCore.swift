@@ -108,6 +108,8 @@ final class ServerCore: @unchecked Sendable {
         defer { releaseRole() }
         var emptyRounds = 0
         var spinStart: UInt64 = 0
+        // Whether the current spin yields the CPU (to a client on this CPU) rather than polls.
+        var yielding = false
         while true {
             if try deliverControlEvent(into: &sink, reader: reader) { return 1 }
             let delivered = try deliverFromHotRing(into: &sink, batch: batch, reader: reader)
@@ -121,11 +123,15 @@ final class ServerCore: @unchecked Sendable {
             if hot.isEmpty || emptyRounds & 255 == 0 {
                 if try pollEvents(timeoutNanos: 0) { emptyRounds = 0; continue }
             }
-            if emptyRounds & 15 != 0 && spinStart != 0 {
+            if emptyRounds & 15 != 0 && spinStart != 0 && !yielding {
                 alpc_cpu_relax()
                 continue
             }
-            if shouldSpin() {
+            let spinning = shouldSpin()
+            // A client awake on this CPU sends its next request only when this thread stops
+            // running: give it the CPU, for as long as a spin would last, instead of sleeping.
+            yielding = !spinning && clientRunsHere()
+            if spinning || yielding {
                 let now = alpc_now_ns()
                 if spinStart == 0 {
                     spinStart = now
@@ -133,7 +139,7 @@ final class ServerCore: @unchecked Sendable {
                     _ = deadline.instant(now: now)
                 }
                 if now &- spinStart < spinBudget {
-                    alpc_cpu_relax()
+                    if yielding { AdaptiveWait.yieldProcessor() } else { alpc_cpu_relax() }
                     continue
                 }
                 // Spinning did not pay this time: spin less next time, down to a floor that
@@ -253,6 +259,15 @@ final class ServerCore: @unchecked Sendable {
         for channel in hot {
             let peer = channel.replyRing.consumerCpu.pointee.load(ordering: .relaxed)
             if peer & AdaptiveWait.asleepBit == 0 && AdaptiveWait.peerIsElsewhere(peer, me: me) { return true }
+        }
+        return false
+    }
+
+    /// True while some hot connection's client is awake on this thread's CPU.
+    private func clientRunsHere() -> Bool {
+        let me = AdaptiveWait.currentCpuWord
+        for channel in hot where channel.replyRing.consumerCpu.pointee.load(ordering: .relaxed) == me {
+            return true
         }
         return false
     }
