@@ -171,6 +171,16 @@ struct RingConsumer: @unchecked Sendable {
     }
 
     /// True when a slot is published (without reading it).
+    /// How many records are published and not yet released, at most `limit`, reading Tail.
+    ///
+    /// - Throws: `.invalidMessage` for a Tail more than a ring's worth ahead.
+    mutating func published(upTo limit: Int) throws(NTStatus) -> Int {
+        let tail = ring.tail.pointee.load(ordering: .acquiring)
+        guard tail &- head <= ring.slotCount else { throw .invalidMessage }
+        cachedTail = tail
+        return min(limit, Int(tail &- head))
+    }
+
     var hasRecord: Bool {
         mutating get { (try? peek()).flatMap { $0 } != nil }
     }

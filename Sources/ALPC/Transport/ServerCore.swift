@@ -300,6 +300,12 @@ final class ServerCore: @unchecked Sendable {
         hasAccepted.store(true, ordering: .releasing)
     }
 
+    /// Drops `channel`, which is ending, from the connections accepted and not yet polled, so
+    /// that its descriptors close with it even while the receiver never sleeps.
+    private func forgetAccepted(_ channel: ServerChannel) {
+        accepted.withLock { channels in channels.removeAll { $0 === channel } }
+    }
+
     /// Makes the connections accepted since the last call hot, with the full spin budget for
     /// their first requests. True when one was still open. Holding the receive role. (Not
     /// inlined: the way to sleep is no part of the receive loop's fast path.)
@@ -373,9 +379,12 @@ final class ServerCore: @unchecked Sendable {
                 continue
             }
             cursor = (cursor &+ step &+ 1) % max(count, 1)
+            // A batch takes the MessageIds of the records already published under one lock of
+            // the ledger, not one per record, and ends with them.
+            var (reservedId, limit) = batch > 1 ? reserveBatch(of: channel, upTo: batch) : (nil, 1)
             var delivered = 0
             var failure: NTStatus?
-            switch deliverRecord(slot, of: channel, into: &sink, reader: reader) {
+            switch deliverRecord(slot, of: channel, into: &sink, reader: reader, messageId: reservedId) {
             case .delivered:
                 delivered = 1
             case .deliveredThenFailed(let error):
@@ -391,8 +400,9 @@ final class ServerCore: @unchecked Sendable {
             }
             // More of the same ring, as long as they come whole; anything else waits for the
             // next receive, which sees it first.
-            while failure == nil && delivered < batch, let next = try? channel.consumer.peek(after: delivered) {
-                switch deliverRecord(next, of: channel, into: &sink, reader: reader) {
+            while failure == nil && delivered < limit, let next = try? channel.consumer.peek(after: delivered) {
+                reservedId = reservedId.map(ServerLedger.messageId(after:))
+                switch deliverRecord(next, of: channel, into: &sink, reader: reader, messageId: reservedId) {
                 case .delivered:
                     delivered += 1
                     continue
@@ -414,10 +424,22 @@ final class ServerCore: @unchecked Sendable {
         return 0
     }
 
+    /// The MessageIds of the records `channel`'s ring has published, up to `batch`, taken
+    /// together (the first, or nil when only one is there), and how many records the batch may
+    /// deliver.
+    @inline(never)
+    private func reserveBatch(of channel: ServerChannel, upTo batch: Int) -> (UInt32?, Int) {
+        let published = (try? channel.consumer.published(upTo: batch)) ?? 1
+        guard published > 1 else { return (nil, batch) }
+        return (ledger.reserveDeliveries(published, from: channel), published)
+    }
+
     /// Checks the record in `slot` of `channel`'s request ring, takes what came with it, and
-    /// delivers it into `sink`, leaving the slot to the caller to release.
+    /// delivers it into `sink` with the MessageId `reserved` for it (nil: a new one), leaving
+    /// the slot to the caller to release.
     private func deliverRecord<Sink: MessageSink>(
-        _ slot: UnsafeMutableRawPointer, of channel: ServerChannel, into sink: inout Sink, reader: MessageReader
+        _ slot: UnsafeMutableRawPointer, of channel: ServerChannel, into sink: inout Sink, reader: MessageReader,
+        messageId reserved: UInt32?
     ) -> RecordDelivery {
         let record: SlotRecord.Inbound
         let inbound: InboundAttributes?
@@ -443,7 +465,13 @@ final class ServerCore: @unchecked Sendable {
         }
         if record.hasAttachment { channel.peerResources.removeFirstAttachment() }
         unflushedBytes &+= UInt64(record.dataLength)
-        let messageId = ledger.recordDelivery(kind: record.kind, cookie: record.cookie, from: channel)
+        let messageId: UInt32
+        if let reserved {
+            messageId = reserved
+            if ServerLedger.awaitsReply(record.kind) { ledger.keepRequest(reserved, cookie: record.cookie, from: channel) }
+        } else {
+            messageId = ledger.recordDelivery(kind: record.kind, cookie: record.cookie, from: channel)
+        }
         let stamp = DeliveryStamp(
             type: UInt16(record.kind == ALPC_RECORD_DATAGRAM ? Int32(LPC_DATAGRAM) : ALPC_REQUEST),
             clientProcess: UInt64(channel.peer.pid), messageId: messageId, callbackId: 0)
@@ -605,6 +633,7 @@ final class ServerCore: @unchecked Sendable {
     /// Ends a drained closing connection: queues LPC_PORT_CLOSED or LPC_CLIENT_DIED, forgets it.
     private func finishClosing(_ channel: ServerChannel) {
         removeHot(channel)
+        forgetAccepted(channel)
         controlPlane.remove(channel)
         let messageId = ledger.newMessageId()
         channel.closeFromServer()
@@ -743,6 +772,7 @@ final class ServerCore: @unchecked Sendable {
     /// Closes one connection from the server's side.
     func disconnect(_ channel: ServerChannel) {
         if controlPlane.channel(channel.id) != nil { telemetry.connectionClosedByServer() }
+        forgetAccepted(channel)
         controlPlane.remove(channel)
         // Its sockets have nothing more to say; left registered, their hang-up would wake every poll.
         try? controlPlane.events.remove(channel.handshake.socket.fd)

@@ -45,13 +45,48 @@ final class ServerLedger: @unchecked Sendable {
     func recordDelivery(kind: UInt32, cookie: UInt32, from channel: ServerChannel) -> UInt32 {
         lock.withLock {
             let id = newMessageIdLocked()
-            if kind == ALPC_RECORD_REQUEST || kind == ALPC_RECORD_ASYNC_REQUEST {
+            if Self.awaitsReply(kind) {
                 pendingRequests.insert(PendingRequest(channel: channel, cookie: cookie), for: id)
             }
             senders[Int(id) & (Self.rememberedSenders - 1)] = RememberedSender(
                 messageId: id, peer: channel.peer, allowsImpersonation: channel.allowsImpersonation)
             return id
         }
+    }
+
+    /// Whether a record of `kind` is a request, kept until it is answered.
+    static func awaitsReply(_ kind: UInt32) -> Bool {
+        kind == ALPC_RECORD_REQUEST || kind == ALPC_RECORD_ASYNC_REQUEST
+    }
+
+    /// Gives the next `count` records from `channel` their MessageIds under one lock, and
+    /// remembers their sender: returns the first; the others follow it (see
+    /// ``messageId(after:)``). A request among them is then kept with ``keepRequest(_:cookie:from:)``.
+    /// Ids reserved for records never delivered are simply not used.
+    func reserveDeliveries(_ count: Int, from channel: ServerChannel) -> UInt32 {
+        let peer = channel.peer
+        let allowsImpersonation = channel.allowsImpersonation
+        return lock.withLock {
+            let first = newMessageIdLocked()
+            var id = first
+            for index in 0..<count {
+                if index > 0 { id = newMessageIdLocked() }
+                senders[Int(id) & (Self.rememberedSenders - 1)] = RememberedSender(
+                    messageId: id, peer: peer, allowsImpersonation: allowsImpersonation)
+            }
+            return first
+        }
+    }
+
+    /// The MessageId handed out after `id` (never 0).
+    static func messageId(after id: UInt32) -> UInt32 {
+        id == UInt32.max ? 1 : id &+ 1
+    }
+
+    /// Keeps the request `messageId` (reserved by ``reserveDeliveries(_:from:)``) until it is
+    /// answered.
+    func keepRequest(_ messageId: UInt32, cookie: UInt32, from channel: ServerChannel) {
+        lock.withLock { pendingRequests.insert(PendingRequest(channel: channel, cookie: cookie), for: messageId) }
     }
 
     /// Takes the request `messageId` from those waiting for a reply.

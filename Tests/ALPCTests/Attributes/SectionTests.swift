@@ -5,7 +5,7 @@ import Testing
 
 extension AttributesTests {
     /// Port sections and views: sizes, limits and statuses.
-    @Suite("Sections")
+    @Suite("Sections", .sharedPeers)
     struct SectionTests {
         @Test("A section is whole pages of a sealed memfd; views are page-aligned regions that do not overlap")
         func sectionsAndViews() throws {

@@ -19,9 +19,17 @@ extension PortsTests {
             var received: [String] = []
             var largestBatch = 0
             var other: [MessageType.Kind] = []
+            // A batch takes its messages' MessageIds together: each still has its own, and
+            // names its sender while the batch is being read.
+            var messageIds = Set<UInt32>()
+            var wrongSenders = 0
             let deadline = ContinuousClock.now + .seconds(20)
             while received.count < 5000 && ContinuousClock.now < deadline {
                 let count = try server.receive(upTo: 64, timeout: .seconds(10)) { message in
+                    messageIds.insert(message.messageId)
+                    if (try? server.senderCredentials(messageId: message.messageId))?.processId != peer.pid {
+                        wrongSenders += 1
+                    }
                     if message.messageType.kind == .datagram {
                         received.append(String(decoding: message.data, as: UTF8.self).split(separator: " ", omittingEmptySubsequences: true).joined(separator: " "))
                     } else {
@@ -35,6 +43,9 @@ extension PortsTests {
             #expect(largestBatch > 1, "every receive delivered one message")
             #expect(largestBatch <= 64)
             #expect(other.isEmpty)
+            #expect(messageIds.count == 5000)
+            #expect(!messageIds.contains(0))
+            #expect(wrongSenders == 0)
             try expectLine(peer, "BATCH 5000")
             #expect(try server.receive(timeout: .seconds(10)).messageType.kind == .portClosed)
         }

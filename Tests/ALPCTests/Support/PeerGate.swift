@@ -5,9 +5,10 @@ import Testing
 /// take the gate exclusively, so that other multi-process tests neither load the CPUs nor open
 /// descriptors meanwhile. Waiting tests suspend; they never block a thread of the pool.
 ///
-/// Apply `.sharedPeers` to every suite whose tests start peers or open ports, and
-/// `.exclusivePeers` (with `.serialized`) to the suites that measure; tests without the trait
-/// are not held back by it.
+/// Apply `.sharedPeers` to every suite whose tests start peers or open any descriptor (ports,
+/// sockets, eventfds, epoll sets, sections): one that does not can change a descriptor count
+/// taken meanwhile. Apply `.exclusivePeers` (with `.serialized`) to the suites that measure;
+/// tests without the trait are not held back by it.
 struct PeerGate: TestTrait, SuiteTrait, TestScoping {
     /// How a test holds the gate.
     enum Mode: Sendable, Equatable {

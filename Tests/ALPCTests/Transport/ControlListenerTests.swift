@@ -3,7 +3,7 @@ import Testing
 
 extension TransportTests {
     /// `ControlListener`: names taken and freed, connecting, accepting.
-    @Suite("ControlListener")
+    @Suite("ControlListener", .sharedPeers)
     struct ControlListenerTests {
         @Test("Listening twice on one name throws objectNameCollision")
         func listenTwice() throws {

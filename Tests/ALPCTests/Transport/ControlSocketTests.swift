@@ -7,7 +7,7 @@ import Testing
 extension TransportTests {
     /// `ControlSocket`: packets with descriptors, failures that leak nothing, credentials,
     /// disconnection, timeouts and readiness.
-    @Suite("ControlSocket")
+    @Suite("ControlSocket", .sharedPeers)
     struct ControlSocketTests {
         @Test("A packet with three descriptors round-trips 200 times and leaks none")
         func descriptorsRoundTrip() throws {

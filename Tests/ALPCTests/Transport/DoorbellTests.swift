@@ -6,7 +6,7 @@ import Testing
 
 extension TransportTests {
     /// `Doorbell`: ringing, draining, and adopting a peer's eventfd.
-    @Suite("Doorbell")
+    @Suite("Doorbell", .sharedPeers)
     struct DoorbellTests {
         @Test("Rings add up until a drain, which clears them")
         func ringAndDrain() throws {

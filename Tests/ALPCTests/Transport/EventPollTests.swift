@@ -3,7 +3,7 @@ import Testing
 
 extension TransportTests {
     /// `EventPoll`: tokens, readiness, hang-ups, removal and timeouts.
-    @Suite("EventPoll")
+    @Suite("EventPoll", .sharedPeers)
     struct EventPollTests {
         @Test("A wait reports a rung doorbell's token, then a socket's hang-up")
         func doorbellAndHangUp() throws {

@@ -7,7 +7,7 @@ import Testing
 extension TransportTests {
     /// Sockets that connect to a port and never send their CONNECT packet: each holds one of
     /// the server's descriptors, so they get a deadline and a cap.
-    @Suite("Handshake limits")
+    @Suite("Handshake limits", .sharedPeers)
     struct HandshakeLimitTests {
         @Test("Silent sockets are closed after the deadline, refused beyond the cap; an honest client is served")
         func silentSockets() throws {

@@ -6,7 +6,7 @@ import Testing
 extension TransportTests {
     /// What a client's connect reports when a server refuses it: only refusal statuses, played
     /// by a server that speaks the control protocol by hand.
-    @Suite("Refusals")
+    @Suite("Refusals", .sharedPeers)
     struct RefusalTests {
         @Test(
             "A refusal's status reaches the client only when it is a refusal status",
