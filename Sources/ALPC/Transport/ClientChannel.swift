@@ -425,16 +425,9 @@ final class ClientChannel: @unchecked Sendable {
         let record: SlotRecord.Inbound
         let inbound: InboundAttributes?
         do {
-            record = try SlotRecord.inspect(
-                slot, maxRecordLength: geometry.maxRecordLength, maxMessageLength: geometry.maxMessageLength)
-            var attachment: Attachment?
-            if record.hasAttachment {
-                attachment = peerResources.firstAttachment(reading: control)
-                guard attachment != nil else { throw NTStatus.invalidMessage }
-            }
-            inbound = try InboundAttributes.decode(
-                area: record.attributeArea, length: record.attributeLength, attachment: attachment,
-                peer: peerResources, policy: policy)
+            (record, inbound) = try InboundRecord.read(
+                slot, maxRecordLength: geometry.maxRecordLength, maxMessageLength: geometry.maxMessageLength,
+                peer: peerResources, control: control, policy: policy)
         } catch {
             // A server that writes garbage or breaks the protocol is treated as gone.
             markClosed(.portDisconnected)
@@ -443,7 +436,7 @@ final class ClientChannel: @unchecked Sendable {
         let isReply = record.kind == ALPC_RECORD_REPLY
         if isReply, replies.dropIfCancelled(record.cookie) {
             // The reply to a cancelled request: dropped, with what came with it.
-            if record.hasAttachment { peerResources.removeFirstAttachment() }
+            InboundRecord.release(record, from: peerResources)
             receivedSequence &+= 1
             releaseSlot()
             return false
@@ -457,7 +450,7 @@ final class ClientChannel: @unchecked Sendable {
         if mine {
             // Too big for the buffer: the record stays on the ring.
             try sink.load(from: UnsafeRawPointer(slot + SlotRecord.slotHeaderSize), dataLength: record.dataLength)
-            if record.hasAttachment { peerResources.removeFirstAttachment() }
+            InboundRecord.release(record, from: peerResources)
             receivedSequence &+= 1
             // The slot is released whatever the receiver does with the message.
             let delivered = Result { () throws(NTStatus) in
@@ -474,7 +467,7 @@ final class ClientChannel: @unchecked Sendable {
         bytes.withUnsafeMutableBytes { raw in
             deliveryStamp(of: record).apply(to: PortMessage(unsafeStart: raw.baseAddress!, capacity: raw.count))
         }
-        if record.hasAttachment { peerResources.removeFirstAttachment() }
+        InboundRecord.release(record, from: peerResources)
         receivedSequence &+= 1
         let parked = ReplyDemultiplexer.Parked(
             bytes: bytes, attributes: inbound, sequence: receivedSequence, cookie: isReply ? record.cookie : 0)

@@ -444,17 +444,10 @@ final class ServerCore: @unchecked Sendable {
         let record: SlotRecord.Inbound
         let inbound: InboundAttributes?
         do {
-            record = try SlotRecord.inspect(
+            (record, inbound) = try InboundRecord.read(
                 slot, maxRecordLength: channel.geometry.maxRecordLength,
-                maxMessageLength: channel.geometry.maxMessageLength)
-            var attachment: Attachment?
-            if record.hasAttachment {
-                attachment = channel.peerResources.firstAttachment(reading: channel.handshake.socket)
-                guard attachment != nil else { throw NTStatus.invalidMessage }
-            }
-            inbound = try InboundAttributes.decode(
-                area: record.attributeArea, length: record.attributeLength, attachment: attachment,
-                peer: channel.peerResources, policy: channel.policy)
+                maxMessageLength: channel.geometry.maxMessageLength, peer: channel.peerResources,
+                control: channel.handshake.socket, policy: channel.policy)
         } catch {
             return .broken
         }
@@ -463,7 +456,7 @@ final class ServerCore: @unchecked Sendable {
         } catch {
             return .notLoaded(error)
         }
-        if record.hasAttachment { channel.peerResources.removeFirstAttachment() }
+        InboundRecord.release(record, from: channel.peerResources)
         unflushedBytes &+= UInt64(record.dataLength)
         let messageId: UInt32
         if let reserved {
