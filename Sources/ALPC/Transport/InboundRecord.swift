@@ -20,6 +20,8 @@ enum InboundRecord {
     ) throws(NTStatus) -> (record: SlotRecord.Inbound, attributes: InboundAttributes?) {
         let record = try SlotRecord.inspect(
             slot, maxRecordLength: maxRecordLength, maxMessageLength: maxMessageLength)
+        // Most records carry neither: no call into the decoder for them.
+        guard record.hasAttachment || record.attributeLength != 0 else { return (record, nil) }
         var attachment: Attachment?
         if record.hasAttachment {
             attachment = peer.firstAttachment(reading: control)

@@ -11,7 +11,7 @@ struct PendingRequest {
 /// of a direct-mapped table: remembering, finding and forgetting one hashes nothing. A request
 /// still unanswered when its entry is needed again moves to a dictionary, which is only looked
 /// at while it holds something.
-struct PendingRequests {
+struct PendingRequests: ~Copyable {
     private struct Entry {
         var messageId: UInt32
         var request: PendingRequest?
@@ -20,8 +20,19 @@ struct PendingRequests {
     /// Entries of the direct-mapped table (a power of two).
     static let tableSize = 1024
 
-    private var table = [Entry](repeating: Entry(messageId: 0, request: nil), count: PendingRequests.tableSize)
+    /// A buffer of its own (an array would check its uniqueness on every write).
+    private let table: UnsafeMutableBufferPointer<Entry>
     private var spilled: [UInt32: PendingRequest] = [:]
+
+    init() {
+        table = .allocate(capacity: Self.tableSize)
+        table.initialize(repeating: Entry(messageId: 0, request: nil))
+    }
+
+    deinit {
+        table.deinitialize()
+        table.deallocate()
+    }
 
     /// Remembers `request` as the one `messageId` names.
     mutating func insert(_ request: PendingRequest, for messageId: UInt32) {

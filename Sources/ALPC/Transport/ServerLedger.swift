@@ -24,9 +24,18 @@ final class ServerLedger: @unchecked Sendable {
     @exclusivity(unchecked) private var nextMessageId: UInt32 = 0
     @exclusivity(unchecked) private var pendingRequests = PendingRequests()
     @exclusivity(unchecked) private var pendingConnections: [UInt32: Handshake] = [:]
-    @exclusivity(unchecked) private var senders = [RememberedSender](
-        repeating: RememberedSender(messageId: 0, peer: PeerCredentials(pid: 0, uid: 0, gid: 0), allowsImpersonation: false),
-        count: ServerLedger.rememberedSenders)
+    /// The senders of the last ``rememberedSenders`` messages, by MessageId modulo their
+    /// number: a buffer of its own (an array would check its uniqueness on every write).
+    private let senders: UnsafeMutableBufferPointer<RememberedSender> = {
+        let senders = UnsafeMutableBufferPointer<RememberedSender>.allocate(capacity: ServerLedger.rememberedSenders)
+        senders.initialize(
+            repeating: RememberedSender(messageId: 0, peer: PeerCredentials(pid: 0, uid: 0, gid: 0), allowsImpersonation: false))
+        return senders
+    }()
+
+    deinit {
+        senders.deallocate()
+    }
 
     /// A new MessageId (never 0). Holding the lock.
     private func newMessageIdLocked() -> UInt32 {
