@@ -42,8 +42,7 @@ final class ServerCore: @unchecked Sendable {
     private static let minimumSpinNanos: UInt64 = 8_000
 
     // Owned by the holder of the receive role.
-    @exclusivity(unchecked) private var hot: [ServerChannel] = []
-    @exclusivity(unchecked) private var cursor = 0
+    @exclusivity(unchecked) private var hot = HotConnections()
     @exclusivity(unchecked) private var controlQueue: [ServerControlEvent] = []
     private var eventBuffer = EventPoll.Buffer(capacity: 64)
     /// Connections accepted since the receiver last looked. A client sends its first request
@@ -130,7 +129,7 @@ final class ServerCore: @unchecked Sendable {
             let spinning = shouldSpin()
             // A client awake on this CPU sends its next request only when this thread stops
             // running: give it the CPU, for as long as a spin would last, instead of sleeping.
-            yielding = !spinning && clientRunsHere()
+            yielding = !spinning && hot.clientRunsHere(me: AdaptiveWait.currentCpuWord)
             if spinning || yielding {
                 let now = alpc_now_ns()
                 if spinStart == 0 {
@@ -152,7 +151,7 @@ final class ServerCore: @unchecked Sendable {
             }
             awaitingFirstRequest = false
             // Nothing moves: ask hot clients to ring, re-check, then sleep in epoll.
-            if try goColdAndRecheck() { spinStart = 0; continue }
+            if hot.goColdAndRecheck() { spinStart = 0; continue }
             try sleepForEvents(until: &deadline)
             spinStart = 0
         }
@@ -208,7 +207,7 @@ final class ServerCore: @unchecked Sendable {
     /// True when a receive would deliver something now: a control event, or a hot ring with a
     /// record or a closing connection.
     private func hasDeliverable() -> Bool {
-        !controlQueue.isEmpty || hot.contains { $0.consumer.hasRecord || $0.closing != nil }
+        !controlQueue.isEmpty || hot.hasDeliverable()
     }
 
     /// The receive role was taken: nothing needs `readiness` while it is held.
@@ -222,7 +221,7 @@ final class ServerCore: @unchecked Sendable {
     /// doorbell will announce; otherwise lets every hot connection's client ring again.
     private func settleReadiness() {
         var waiting = hasDeliverable()
-        if !waiting { waiting = (try? goColdAndRecheck()) ?? true }
+        if !waiting { waiting = hot.goColdAndRecheck() }
         guard waiting != readinessSignalled else { return }
         if waiting { readiness?.ring() } else { readiness?.drain() }
         readinessSignalled = waiting
@@ -251,46 +250,10 @@ final class ServerCore: @unchecked Sendable {
         }
     }
 
-    /// True while some hot connection's client is awake on another CPU, so spinning may pay.
-    /// (A client that sleeps waits for something from us; it sends nothing meanwhile.)
+    /// True while spinning may pay: a hot connection's client is awake on another CPU, or a
+    /// connection just accepted awaits its first request.
     private func shouldSpin() -> Bool {
-        if awaitingFirstRequest { return true }
-        let me = AdaptiveWait.currentCpuWord
-        for channel in hot {
-            let peer = channel.replyRing.consumerCpu.pointee.load(ordering: .relaxed)
-            if peer & AdaptiveWait.asleepBit == 0 && AdaptiveWait.peerIsElsewhere(peer, me: me) { return true }
-        }
-        return false
-    }
-
-    /// True while some hot connection's client is awake on this thread's CPU.
-    private func clientRunsHere() -> Bool {
-        let me = AdaptiveWait.currentCpuWord
-        for channel in hot where channel.replyRing.consumerCpu.pointee.load(ordering: .relaxed) == me {
-            return true
-        }
-        return false
-    }
-
-    /// Marks every hot connection as not polled, then checks its ring once more (the other half
-    /// of the client's publish-then-check). True when a ring had a record after all.
-    private func goColdAndRecheck() throws(NTStatus) -> Bool {
-        var found = false
-        let asleep = AdaptiveWait.currentCpuWord | AdaptiveWait.asleepBit
-        for channel in hot {
-            channel.requestRing.consumerSleeping.pointee.store(1, ordering: .sequentiallyConsistent)
-            channel.requestRing.consumerCpu.pointee.store(asleep, ordering: .relaxed)
-        }
-        for channel in hot where channel.consumer.hasRecord || channel.closing != nil {
-            found = true
-        }
-        if found {
-            for channel in hot { markHot(channel) }
-            return true
-        }
-        for channel in hot { channel.isHot = false }
-        hot.removeAll(keepingCapacity: true)
-        return false
+        awaitingFirstRequest || hot.clientRunsElsewhere(me: AdaptiveWait.currentCpuWord)
     }
 
     /// Hands a connection just accepted to the receiver, which polls its ring before it next
@@ -318,7 +281,7 @@ final class ServerCore: @unchecked Sendable {
         }
         var adopted = false
         for channel in channels where channel.closing == nil && controlPlane.channel(channel.id) === channel {
-            markHot(channel)
+            hot.add(channel)
             adopted = true
         }
         if adopted {
@@ -326,20 +289,6 @@ final class ServerCore: @unchecked Sendable {
             spinBudget = AdaptiveWait.spinBudgetNanos
         }
         return adopted
-    }
-
-    private func markHot(_ channel: ServerChannel) {
-        channel.requestRing.consumerSleeping.pointee.store(0, ordering: .relaxed)
-        channel.requestRing.consumerCpu.pointee.store(AdaptiveWait.currentCpuWord, ordering: .relaxed)
-        if !channel.isHot {
-            channel.isHot = true
-            hot.append(channel)
-        }
-    }
-
-    private func removeHot(_ channel: ServerChannel) {
-        if let index = hot.firstIndex(where: { $0 === channel }) { hot.remove(at: index) }
-        channel.isHot = false
     }
 
     /// What became of one record offered to a sink.
@@ -363,7 +312,7 @@ final class ServerCore: @unchecked Sendable {
         let count = hot.count
         guard count > 0 else { return 0 }
         for step in 0..<count {
-            let channel = hot[(cursor &+ step) % count]
+            let channel = hot.scanned(step)
             let slot: UnsafeMutableRawPointer?
             do {
                 slot = try channel.consumer.peek()
@@ -378,7 +327,7 @@ final class ServerCore: @unchecked Sendable {
                 }
                 continue
             }
-            cursor = (cursor &+ step &+ 1) % max(count, 1)
+            hot.advance(past: step)
             // A batch takes the MessageIds of the records already published under one lock of
             // the ledger, not one per record, and ends with them.
             var (reservedId, limit) = batch > 1 ? reserveBatch(of: channel, upTo: batch) : (nil, 1)
@@ -563,7 +512,7 @@ final class ServerCore: @unchecked Sendable {
                 // be drained (it cannot overflow in practice: 2^64 - 2 rings).
                 if let channel = controlPlane.channel(id) {
                     channel.flushOverflow()
-                    if channel.closing == nil { markHot(channel) }
+                    if channel.closing == nil { hot.add(channel) }
                     progress = true
                 }
             }
@@ -620,12 +569,12 @@ final class ServerCore: @unchecked Sendable {
         channel.closing = (flags & ALPC_SEGMENT_CLIENT_CLOSED != 0) ? .closed : reason
         try? controlPlane.events.remove(channel.handshake.socket.fd)
         try? controlPlane.events.remove(channel.doorbell.fd)
-        markHot(channel)
+        hot.add(channel)
     }
 
     /// Ends a drained closing connection: queues LPC_PORT_CLOSED or LPC_CLIENT_DIED, forgets it.
     private func finishClosing(_ channel: ServerChannel) {
-        removeHot(channel)
+        hot.remove(channel)
         forgetAccepted(channel)
         controlPlane.remove(channel)
         let messageId = ledger.newMessageId()

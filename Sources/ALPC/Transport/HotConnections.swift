@@ -1,0 +1,94 @@
+internal import Synchronization
+
+/// The connections a server's receiver polls without system calls (the *hot* ones), scanned
+/// round-robin, and what their clients say about where they run: the receiver's side of the
+/// wait strategy (see <doc:Transport>). Owned by the holder of the receive role.
+///
+/// A hot connection's request ring has ConsumerSleeping clear, so its client does not ring the
+/// doorbell; a connection leaves the set when the receiver goes to sleep (all of them then
+/// have the flag set and ring) or when it ends.
+struct HotConnections {
+    private var channels: [ServerChannel] = []
+    /// Where the next round-robin scan starts.
+    private var cursor = 0
+
+    /// Whether no connection is hot.
+    var isEmpty: Bool { channels.isEmpty }
+
+    /// How many connections are hot.
+    var count: Int { channels.count }
+
+    /// The connection `step` places after the scan's start (`step` below ``count``).
+    @inline(__always)
+    func scanned(_ step: Int) -> ServerChannel {
+        channels[(cursor &+ step) % channels.count]
+    }
+
+    /// Starts the next scan after the connection `step` places after this one's start: the
+    /// one that just delivered goes last.
+    @inline(__always)
+    mutating func advance(past step: Int) {
+        cursor = (cursor &+ step &+ 1) % max(channels.count, 1)
+    }
+
+    /// Makes `channel` hot: its client need not ring, and its ring is polled.
+    mutating func add(_ channel: ServerChannel) {
+        channel.requestRing.consumerSleeping.pointee.store(0, ordering: .relaxed)
+        channel.requestRing.consumerCpu.pointee.store(AdaptiveWait.currentCpuWord, ordering: .relaxed)
+        if !channel.isHot {
+            channel.isHot = true
+            channels.append(channel)
+        }
+    }
+
+    /// Stops polling `channel` (it is ending).
+    mutating func remove(_ channel: ServerChannel) {
+        if let index = channels.firstIndex(where: { $0 === channel }) { channels.remove(at: index) }
+        channel.isHot = false
+    }
+
+    /// True when a hot ring holds a record, or a hot connection is closing.
+    mutating func hasDeliverable() -> Bool {
+        for index in channels.indices where channels[index].consumer.hasRecord || channels[index].closing != nil {
+            return true
+        }
+        return false
+    }
+
+    /// True while some hot connection's client is awake on another CPU than `me`, so spinning
+    /// may pay. (A client that sleeps waits for something from the server and sends nothing
+    /// meanwhile.)
+    func clientRunsElsewhere(me: UInt32) -> Bool {
+        for channel in channels {
+            let peer = channel.replyRing.consumerCpu.pointee.load(ordering: .relaxed)
+            if peer & AdaptiveWait.asleepBit == 0 && AdaptiveWait.peerIsElsewhere(peer, me: me) { return true }
+        }
+        return false
+    }
+
+    /// True while some hot connection's client is awake on the CPU `me`.
+    func clientRunsHere(me: UInt32) -> Bool {
+        for channel in channels where channel.replyRing.consumerCpu.pointee.load(ordering: .relaxed) == me {
+            return true
+        }
+        return false
+    }
+
+    /// Tells every hot connection's client to ring from now on, then checks each ring once
+    /// more (the other half of the client's publish-then-check). When a ring had a record
+    /// after all, every connection stays hot and this returns true; otherwise the set empties.
+    mutating func goColdAndRecheck() -> Bool {
+        let asleep = AdaptiveWait.currentCpuWord | AdaptiveWait.asleepBit
+        for channel in channels {
+            channel.requestRing.consumerSleeping.pointee.store(1, ordering: .sequentiallyConsistent)
+            channel.requestRing.consumerCpu.pointee.store(asleep, ordering: .relaxed)
+        }
+        if hasDeliverable() {
+            for channel in channels { add(channel) }
+            return true
+        }
+        for channel in channels { channel.isHot = false }
+        channels.removeAll(keepingCapacity: true)
+        return false
+    }
+}
