@@ -41,10 +41,32 @@ enum AdaptiveWait {
         peer & ~asleepBit == me
     }
 
-    /// Gives the CPU to another runnable thread on it, if any (`sched_yield`).
-    static func yieldProcessor() {
+    /// Gives the CPU to another runnable thread on it, if any (`sched_yield`). False when the
+    /// yield lost the CPU for longer than ``yieldStallNanos``: a third thread that wants the
+    /// CPU ran meanwhile (the scheduler puts a yielding thread behind every other runnable
+    /// one, for up to a time slice of milliseconds), and yielding is then barred for
+    /// ``yieldBarNanos`` in this process: waits sleep instead, as a woken sleeper is not
+    /// put behind.
+    static func yieldProcessor() -> Bool {
+        let before = alpc_now_ns()
         _ = sched_yield()
+        let after = alpc_now_ns()
+        guard after &- before > yieldStallNanos else { return true }
+        yieldingBarredUntil.store(after &+ yieldBarNanos, ordering: .relaxed)
+        return false
     }
+
+    /// Whether waiters may yield the CPU at `now` (see ``yieldProcessor()``).
+    static func mayYield(now: UInt64) -> Bool {
+        now >= yieldingBarredUntil.load(ordering: .relaxed)
+    }
+
+    /// The longest a yield may keep this thread off the CPU before yielding is barred.
+    static let yieldStallNanos: UInt64 = 1_000_000
+    /// How long yielding stays barred after a yield stalled.
+    static let yieldBarNanos: UInt64 = 100_000_000
+    /// Until when (CLOCK_MONOTONIC ns) no waiter of this process yields.
+    private static let yieldingBarredUntil = Atomic<UInt64>(0)
 
     /// Waits until `poll` returns true.
     ///
@@ -95,15 +117,16 @@ enum AdaptiveWait {
                     if !peerIsElsewhere(peerCpu.pointee.load(ordering: .relaxed), me: me) { break }
                 }
             }
-        } else if spin && peerIsHere(peerCpu.pointee.load(ordering: .relaxed), me: me) {
+        } else if spin && peerIsHere(peerCpu.pointee.load(ordering: .relaxed), me: me), mayYield(now: alpc_now_ns()) {
             // The peer runs, or was just woken, on this CPU: it can answer only when this
             // thread stops running. Yielding the CPU to it, for as long as a spin would last,
             // costs a context switch where a sleep costs a futex wait and the peer's wake.
             let yieldStart = alpc_now_ns()
             let end = deadline.instant(now: yieldStart)
             while true {
-                yieldProcessor()
+                let yielded = yieldProcessor()
                 if try poll() { return }
+                if !yielded { break }
                 let now = alpc_now_ns()
                 if now &- yieldStart > spinBudgetNanos { break }
                 if let end, now >= end { break }

@@ -47,7 +47,8 @@ struct PendingRequests: ~Copyable {
     mutating func remove(_ messageId: UInt32) -> PendingRequest? {
         let index = Int(messageId) & (Self.tableSize - 1)
         // Moved out of the table (take), not copied then cleared: no reference counting.
-        if table[index].messageId == messageId, let request = table[index].request.take() {
+        let entry = table.baseAddress! + index
+        if entry.pointee.messageId == messageId, let request = entry.pointee.request.take() {
             return request
         }
         return spilled.isEmpty ? nil : spilled.removeValue(forKey: messageId)

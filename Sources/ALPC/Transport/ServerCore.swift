@@ -138,8 +138,11 @@ final class ServerCore: @unchecked Sendable {
                     _ = deadline.instant(now: now)
                 }
                 if now &- spinStart < spinBudget {
-                    if yielding { AdaptiveWait.yieldProcessor() } else { alpc_cpu_relax() }
-                    continue
+                    if !yielding {
+                        alpc_cpu_relax()
+                        continue
+                    }
+                    if AdaptiveWait.mayYield(now: now) && AdaptiveWait.yieldProcessor() { continue }
                 }
                 // Spinning did not pay this time: spin less next time, down to a floor that
                 // still catches a client's next request sent right after its reply.
