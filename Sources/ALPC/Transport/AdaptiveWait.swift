@@ -117,13 +117,13 @@ enum AdaptiveWait {
                     if !peerIsElsewhere(peerCpu.pointee.load(ordering: .relaxed), me: me) { break }
                 }
             }
-        } else if spin && peerIsHere(peerCpu.pointee.load(ordering: .relaxed), me: me), mayYield(now: alpc_now_ns()) {
+        } else if spin && peerIsHere(peerCpu.pointee.load(ordering: .relaxed), me: me) {
             // The peer runs, or was just woken, on this CPU: it can answer only when this
             // thread stops running. Yielding the CPU to it, for as long as a spin would last,
             // costs a context switch where a sleep costs a futex wait and the peer's wake.
             let yieldStart = alpc_now_ns()
             let end = deadline.instant(now: yieldStart)
-            while true {
+            while mayYield(now: yieldStart) {
                 let yielded = yieldProcessor()
                 if try poll() { return }
                 if !yielded { break }
