@@ -77,13 +77,18 @@ struct RingProducer: @unchecked Sendable {
 
     /// A free slot to fill, or nil when the ring is full. Throws when the peer's head is impossible.
     mutating func reserve() throws(NTStatus) -> UnsafeMutableRawPointer? {
-        if tail &- cachedHead >= ring.slotCount {
-            let head = ring.head.pointee.load(ordering: .acquiring)
-            guard tail &- head <= ring.slotCount else { throw .invalidMessage }
-            cachedHead = head
-            if tail &- head >= ring.slotCount { return nil }
-        }
+        if tail &- cachedHead >= ring.slotCount, try refreshHead() == 0 { return nil }
         return ring.slot(tail)
+    }
+
+    /// Reads the consumer's Head into the cache; returns how many slots are free. Throws
+    /// `.invalidMessage` for a Head more than a ring's worth behind the tail (or ahead of it).
+    @inline(__always)
+    private mutating func refreshHead() throws(NTStatus) -> UInt32 {
+        let head = ring.head.pointee.load(ordering: .acquiring)
+        guard tail &- head <= ring.slotCount else { throw .invalidMessage }
+        cachedHead = head
+        return ring.slotCount &- (tail &- head)
     }
 
     /// Publishes the reserved slot. Returns true when the consumer asked to be woken.
@@ -98,12 +103,9 @@ struct RingProducer: @unchecked Sendable {
     /// ``slot(after:)``). Throws when the peer's head is impossible.
     mutating func freeSlots(upTo count: Int) throws(NTStatus) -> Int {
         let wanted = UInt32(clamping: count)
-        if ring.slotCount &- (tail &- cachedHead) < wanted {
-            let head = ring.head.pointee.load(ordering: .acquiring)
-            guard tail &- head <= ring.slotCount else { throw .invalidMessage }
-            cachedHead = head
-        }
-        return Int(min(wanted, ring.slotCount &- (tail &- cachedHead)))
+        var free = ring.slotCount &- (tail &- cachedHead)
+        if free < wanted { free = try refreshHead() }
+        return Int(min(wanted, free))
     }
 
     /// The free slot `offset` places after the next one to publish.
@@ -139,12 +141,7 @@ struct RingConsumer: @unchecked Sendable {
 
     /// The oldest published slot, or nil when the ring is empty. Throws when the peer's tail is impossible.
     mutating func peek() throws(NTStatus) -> UnsafeMutableRawPointer? {
-        if cachedTail == head {
-            let tail = ring.tail.pointee.load(ordering: .acquiring)
-            guard tail &- head <= ring.slotCount else { throw .invalidMessage }
-            cachedTail = tail
-            if tail == head { return nil }
-        }
+        if cachedTail == head, try refreshTail() == 0 { return nil }
         return ring.slot(head)
     }
 
@@ -152,11 +149,10 @@ struct RingConsumer: @unchecked Sendable {
     /// Throws when the peer's tail is impossible.
     mutating func peek(after offset: Int) throws(NTStatus) -> UnsafeMutableRawPointer? {
         let index = head &+ UInt32(truncatingIfNeeded: offset)
-        if cachedTail &- head <= UInt32(truncatingIfNeeded: offset) {
-            let tail = ring.tail.pointee.load(ordering: .acquiring)
-            guard tail &- head <= ring.slotCount else { throw .invalidMessage }
-            cachedTail = tail
-            if tail &- head <= UInt32(truncatingIfNeeded: offset) { return nil }
+        if cachedTail &- head <= UInt32(truncatingIfNeeded: offset),
+            try refreshTail() <= UInt32(truncatingIfNeeded: offset)
+        {
+            return nil
         }
         return ring.slot(index)
     }
@@ -170,17 +166,24 @@ struct RingConsumer: @unchecked Sendable {
         return ring.producerSleeping.pointee.load(ordering: .relaxed) != 0
     }
 
-    /// True when a slot is published (without reading it).
     /// How many records are published and not yet released, at most `limit`, reading Tail.
     ///
     /// - Throws: `.invalidMessage` for a Tail more than a ring's worth ahead.
     mutating func published(upTo limit: Int) throws(NTStatus) -> Int {
+        min(limit, Int(try refreshTail()))
+    }
+
+    /// Reads the producer's Tail into the cache; returns how many records are published and
+    /// not yet released. Throws `.invalidMessage` for a Tail more than a ring's worth ahead.
+    @inline(__always)
+    private mutating func refreshTail() throws(NTStatus) -> UInt32 {
         let tail = ring.tail.pointee.load(ordering: .acquiring)
         guard tail &- head <= ring.slotCount else { throw .invalidMessage }
         cachedTail = tail
-        return min(limit, Int(tail &- head))
+        return tail &- head
     }
 
+    /// True when a slot is published (without reading it).
     var hasRecord: Bool {
         mutating get { (try? peek()).flatMap { $0 } != nil }
     }
