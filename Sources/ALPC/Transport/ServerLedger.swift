@@ -39,9 +39,14 @@ final class ServerLedger: @unchecked Sendable {
 
     /// A new MessageId (never 0). Holding the lock.
     private func newMessageIdLocked() -> UInt32 {
-        nextMessageId &+= 1
-        if nextMessageId == 0 { nextMessageId = 1 }
+        nextMessageId = Self.messageId(after: nextMessageId)
         return nextMessageId
+    }
+
+    /// Remembers that the message `id` came from `channel`'s client. Holding the lock.
+    private func rememberSenderLocked(_ id: UInt32, from channel: ServerChannel) {
+        senders[Int(id) & (Self.rememberedSenders - 1)] = RememberedSender(
+            messageId: id, peer: channel.peer, allowsImpersonation: channel.allowsImpersonation)
     }
 
     /// A new MessageId, for a message the server itself makes (a lifecycle message).
@@ -57,8 +62,7 @@ final class ServerLedger: @unchecked Sendable {
             if Self.awaitsReply(kind) {
                 pendingRequests.insert(PendingRequest(channel: channel, cookie: cookie), for: id)
             }
-            senders[Int(id) & (Self.rememberedSenders - 1)] = RememberedSender(
-                messageId: id, peer: channel.peer, allowsImpersonation: channel.allowsImpersonation)
+            rememberSenderLocked(id, from: channel)
             return id
         }
     }
@@ -73,21 +77,15 @@ final class ServerLedger: @unchecked Sendable {
     /// ``messageId(after:)``). A request among them is then kept with ``keepRequest(_:cookie:from:)``.
     /// Ids reserved for records never delivered are simply not used.
     func reserveDeliveries(_ count: Int, from channel: ServerChannel) -> UInt32 {
-        let peer = channel.peer
-        let allowsImpersonation = channel.allowsImpersonation
-        return lock.withLock {
+        lock.withLock {
             let first = newMessageIdLocked()
-            var id = first
-            for index in 0..<count {
-                if index > 0 { id = newMessageIdLocked() }
-                senders[Int(id) & (Self.rememberedSenders - 1)] = RememberedSender(
-                    messageId: id, peer: peer, allowsImpersonation: allowsImpersonation)
-            }
+            rememberSenderLocked(first, from: channel)
+            for _ in 1..<max(count, 1) { rememberSenderLocked(newMessageIdLocked(), from: channel) }
             return first
         }
     }
 
-    /// The MessageId handed out after `id` (never 0).
+    /// The MessageId handed out after `id` (never 0): the one sequence of MessageIds.
     static func messageId(after id: UInt32) -> UInt32 {
         id == UInt32.max ? 1 : id &+ 1
     }
