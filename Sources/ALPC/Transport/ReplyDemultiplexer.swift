@@ -118,12 +118,12 @@ final class ReplyDemultiplexer: @unchecked Sendable {
         }
     }
 
-    /// Whether a message is kept for a receiver: in the inbox, or in a waiting thread's
-    /// mailbox (an asynchronous caller takes it when the poll descriptor wakes it).
     /// How many cancelled requests' replies are still to be dropped (for tests: every late
     /// reply that came took its entry with it).
     var pendingCancellations: Int { cancelledCount.load(ordering: .relaxed) }
 
+    /// Whether a message is kept for a receiver: in the inbox, or in a waiting thread's
+    /// mailbox (an asynchronous caller takes it when the poll descriptor wakes it).
     var hasParked: Bool {
         lock.withLock { !inbox.isEmpty || !mailbox.isEmpty }
     }
