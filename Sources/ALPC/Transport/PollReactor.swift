@@ -116,60 +116,75 @@ final class PollReactor: @unchecked Sendable {
         var buffer = EventPoll.Buffer(capacity: 64)
         var idleSince: UInt64 = 0
         while true {
-            // Sleep until an event, the earliest deadline, or (nobody waiting) the idle limit.
-            let (poll, timeoutNanos): (Poll?, UInt64?) = lock.withLock {
-                let now = alpc_now_ns()
-                var until = waiters.values.lazy.flatMap { $0 }.compactMap(\.deadline).min()
-                if waiters.isEmpty {
-                    if idleSince == 0 { idleSince = now }
-                    until = idleSince &+ Self.idleLimitNanos
-                }
-                sleepingUntil = until ?? .max
-                return (self.poll, until.map { $0 > now ? $0 &- now : 0 })
+            if runOnce(buffer: &buffer, idleSince: &idleSince) { continue }
+            // The epoll set and its eventfd were closed with `runOnce`'s last reference: only
+            // now is the reactor stopped (``waitUntilStopped`` counts on its descriptors being
+            // gone). A waiter that came meanwhile made a new set: go on for it.
+            let stopped = lock.withLock { () -> Bool in
+                guard waiters.isEmpty else { return false }
+                running = false
+                lock.broadcast()
+                return true
             }
-            guard let poll else { return }
-            let timeout: Duration? = timeoutNanos.map { .nanoseconds(Int64(clamping: $0)) }
-            let count = (try? poll.events.wait(into: &buffer, timeout: timeout)) ?? 0
-            let now = alpc_now_ns()
-            var due: [@Sendable () -> Void] = []
-            let stop: Bool = lock.withLock {
-                sleepingUntil = 0
-                wakeups += 1
-                for index in 0..<count {
-                    if buffer[index].token == Self.interruptToken {
-                        _ = poll.interrupt.drain()
-                        continue
-                    }
-                    let fd = Int32(bitPattern: UInt32(truncatingIfNeeded: buffer[index].token))
-                    if let ready = waiters[fd] {
-                        due += ready.map(\.resume)
-                        forgetLocked(fd)
-                    }
-                }
-                for (fd, list) in waiters {
-                    let expired = list.filter { $0.deadline.map { $0 <= now } ?? false }
-                    guard !expired.isEmpty else { continue }
-                    due += expired.map(\.resume)
-                    let kept = list.filter { waiter in !expired.contains { $0.id == waiter.id } }
-                    if kept.isEmpty { forgetLocked(fd) } else { waiters[fd] = kept }
-                }
-                if waiters.isEmpty && due.isEmpty {
-                    if idleSince == 0 { idleSince = now }
-                    if now &- idleSince >= Self.idleLimitNanos {
-                        // Nobody waits: the thread ends and its epoll descriptor is closed.
-                        running = false
-                        self.poll = nil
-                        lock.broadcast()
-                        return true
-                    }
-                } else {
-                    idleSince = 0
-                }
-                return false
-            }
-            for resume in due { resume() }
-            if stop { return }
+            if stopped { return }
+            idleSince = 0
         }
+    }
+
+    /// One wait of the reactor and the resumptions it makes due. False when nobody waited for
+    /// the idle limit and the epoll set was dropped.
+    private func runOnce(buffer: inout EventPoll.Buffer, idleSince: inout UInt64) -> Bool {
+        // Sleep until an event, the earliest deadline, or (nobody waiting) the idle limit.
+        let (poll, timeoutNanos): (Poll?, UInt64?) = lock.withLock {
+            let now = alpc_now_ns()
+            var until = waiters.values.lazy.flatMap { $0 }.compactMap(\.deadline).min()
+            if waiters.isEmpty {
+                if idleSince == 0 { idleSince = now }
+                until = idleSince &+ Self.idleLimitNanos
+            }
+            sleepingUntil = until ?? .max
+            return (self.poll, until.map { $0 > now ? $0 &- now : 0 })
+        }
+        guard let poll else { return false }
+        let timeout: Duration? = timeoutNanos.map { .nanoseconds(Int64(clamping: $0)) }
+        let count = (try? poll.events.wait(into: &buffer, timeout: timeout)) ?? 0
+        let now = alpc_now_ns()
+        var due: [@Sendable () -> Void] = []
+        let stop: Bool = lock.withLock {
+            sleepingUntil = 0
+            wakeups += 1
+            for index in 0..<count {
+                if buffer[index].token == Self.interruptToken {
+                    _ = poll.interrupt.drain()
+                    continue
+                }
+                let fd = Int32(bitPattern: UInt32(truncatingIfNeeded: buffer[index].token))
+                if let ready = waiters[fd] {
+                    due += ready.map(\.resume)
+                    forgetLocked(fd)
+                }
+            }
+            for (fd, list) in waiters {
+                let expired = list.filter { $0.deadline.map { $0 <= now } ?? false }
+                guard !expired.isEmpty else { continue }
+                due += expired.map(\.resume)
+                let kept = list.filter { waiter in !expired.contains { $0.id == waiter.id } }
+                if kept.isEmpty { forgetLocked(fd) } else { waiters[fd] = kept }
+            }
+            if waiters.isEmpty && due.isEmpty {
+                if idleSince == 0 { idleSince = now }
+                if now &- idleSince >= Self.idleLimitNanos {
+                    // Nobody waits: the epoll set is dropped (closed as this call returns).
+                    self.poll = nil
+                    return true
+                }
+            } else {
+                idleSince = 0
+            }
+            return false
+        }
+        for resume in due { resume() }
+        return !stop
     }
 
     /// How long the reactor stays with nobody waiting before it ends.
