@@ -60,8 +60,8 @@ struct RingView: @unchecked Sendable {
 enum WakeRequest {
     /// It sleeps on the ring's Tail word: `FUTEX_WAKE`.
     static let futex: UInt32 = 1
-    /// It waits in epoll on its doorbell (a client whose application polls its connection):
-    /// ring the client's doorbell.
+    /// It waits in epoll on its doorbell (a server that does not poll the ring, a client whose
+    /// application polls its connection): ring the reader's doorbell.
     static let doorbell: UInt32 = 2
 }
 
@@ -91,12 +91,10 @@ struct RingProducer: @unchecked Sendable {
         return ring.slotCount &- (tail &- head)
     }
 
-    /// Publishes the reserved slot. Returns true when the consumer asked to be woken.
-    mutating func publish() -> Bool {
-        tail &+= 1
-        ring.tail.pointee.store(tail, ordering: .releasing)
-        atomicMemoryFence(ordering: .sequentiallyConsistent)
-        return ring.consumerSleeping.pointee.load(ordering: .relaxed) != 0
+    /// Publishes the reserved slot. Returns how the consumer asked to be woken
+    /// (``WakeRequest`` bits; 0: it need not be).
+    mutating func publish() -> UInt32 {
+        publish(count: 1)
     }
 
     /// How many slots, at most `count`, are free to fill from the next one on (see
@@ -113,19 +111,14 @@ struct RingProducer: @unchecked Sendable {
         ring.slot(tail &+ UInt32(truncatingIfNeeded: offset))
     }
 
-    /// Publishes `count` filled slots (from the next one on) with one store. Returns true when
-    /// the consumer asked to be woken.
-    mutating func publish(count: Int) -> Bool {
+    /// Publishes `count` filled slots (from the next one on) with one store. Returns how the
+    /// consumer asked to be woken (``WakeRequest`` bits; 0: it need not be).
+    @inline(__always)
+    mutating func publish(count: Int) -> UInt32 {
         tail &+= UInt32(truncatingIfNeeded: count)
         ring.tail.pointee.store(tail, ordering: .releasing)
         atomicMemoryFence(ordering: .sequentiallyConsistent)
-        return ring.consumerSleeping.pointee.load(ordering: .relaxed) != 0
-    }
-
-    /// True when a full ring has room again (refreshes the cached head).
-    mutating func hasRoom() -> Bool {
-        cachedHead = ring.head.pointee.load(ordering: .acquiring)
-        return tail &- cachedHead < ring.slotCount
+        return ring.consumerSleeping.pointee.load(ordering: .relaxed)
     }
 }
 

@@ -14,7 +14,6 @@ internal import Glibc
 final class ClientChannel: @unchecked Sendable {
     let control: ControlSocket
     let segment: ConnectionSegment
-    let doorbell: Doorbell
     /// What ``pollDescriptor()`` needs, made on first use.
     private let poller = Mutex<PollSet?>(nil)
     /// Whether the application polls the connection: from then on, messages that arrive while
@@ -34,13 +33,11 @@ final class ClientChannel: @unchecked Sendable {
 
     private let requestRing: RingView
     private let replyRing: RingView
-    private let sendLock = ConditionLock()
-    @exclusivity(unchecked) private var producer: RingProducer
-    @exclusivity(unchecked) private var nextCookie: UInt32 = 0
-    /// The ids of this process's sections the server has been sent (under sendLock).
-    private var sentSections: Set<UInt64> = []
-    /// The number of the last attachment sent (under sendLock).
-    private var attachmentSequence: UInt32 = 0
+    /// The writing end of the request ring, shared by the threads that send; it rings the
+    /// server's doorbell.
+    private let writer: RecordWriter
+    /// The last cookie given out (0: none yet); a request's reply carries its cookie.
+    private let lastCookie = Atomic<UInt32>(0)
 
     /// Who gets each message read from the reply ring; holds the consumer role.
     let replies: ReplyDemultiplexer
@@ -64,11 +61,12 @@ final class ClientChannel: @unchecked Sendable {
         self.geometry = segment.geometry
         self.requestRing = segment.ring(.toServer)
         self.replyRing = segment.ring(.toClient)
-        self.producer = RingProducer(ring: requestRing)
+        // The client's CPU word is its reply ring's consumer word.
+        self.writer = RecordWriter(
+            ring: requestRing, whenFull: .wait, quota: quota, ownCpu: replyRing.consumerCpu, readerDoorbell: doorbell)
         self.consumer = RingConsumer(ring: replyRing)
         self.control = control
         self.segment = segment
-        self.doorbell = doorbell
         self.serverPid = serverCredentials.pid
         self.serverCredentials = serverCredentials
         self.policy = policy
@@ -143,32 +141,19 @@ final class ClientChannel: @unchecked Sendable {
         let dataLength = try SlotRecord.validateOutgoing(message, maxMessageLength: geometry.maxMessageLength)
         guard try OutgoingAttributes.travel(with: message) else {
             // Nothing travels but the header and the data.
-            return try publish(kind: kind, awaitReply: awaitReply, deadline: &deadline) { (slot, cookie, clientId) in
+            let recordLength = SlotRecord.slotLength(dataLength: dataLength, attributeLength: 0)
+            return try publish(recordLength: recordLength, kind: kind, awaitReply: awaitReply, deadline: &deadline) {
+                (slot, _, cookie, clientId) in
                 SlotRecord.write(
                     message, dataLength: dataLength, kind: kind, cookie: cookie,
                     clientId: clientId, messageId: 0, callbackId: 0, to: slot)
             }
         }
         let attributes = try OutgoingAttributes.prepare(message, policy: policy)
-        // Attachments go on the control socket before the record, within the call's deadline:
-        // started now (this path makes system calls anyway), and read below while `publish`
-        // holds the deadline.
-        let end = deadline.instant()
-        let cookie = try publish(kind: kind, awaitReply: awaitReply, deadline: &deadline) {
-            (slot, cookie, clientId) throws(NTStatus) in
-            var slotFlags: UInt32 = 0
-            do throws(NTStatus) {
-                if try attributes.sendControl(
-                    on: control, sentSections: &sentSections, sequence: &attachmentSequence,
-                    timeout: Self.remaining(until: end))
-                {
-                    slotFlags = ALPC_SLOT_FLAG_ATTACHMENT
-                }
-            } catch {
-                // Packets may have gone without their record: the connection cannot be trusted.
-                markClosed(.portDisconnected)
-                throw error == .timeout ? .timeout : .portDisconnected
-            }
+        let recordLength = SlotRecord.slotLength(dataLength: dataLength, attributeLength: attributes.encodedLength)
+        let cookie = try publish(
+            recordLength: recordLength, attributes: attributes, kind: kind, awaitReply: awaitReply, deadline: &deadline
+        ) { (slot, slotFlags, cookie, clientId) in
             SlotRecord.write(
                 message, dataLength: dataLength, kind: kind, cookie: cookie,
                 clientId: clientId, messageId: 0, callbackId: 0,
@@ -188,70 +173,59 @@ final class ClientChannel: @unchecked Sendable {
         fill: (UnsafeMutableRawBufferPointer) throws(NTStatus) -> Void
     ) throws(NTStatus) -> UInt32 {
         try SlotRecord.validateOutgoing(dataLength: dataLength, maxMessageLength: geometry.maxMessageLength)
-        return try publish(kind: kind, awaitReply: awaitReply, deadline: &deadline) {
-            (slot, cookie, clientId) throws(NTStatus) in
+        let recordLength = SlotRecord.slotLength(dataLength: dataLength, attributeLength: 0)
+        return try publish(recordLength: recordLength, kind: kind, awaitReply: awaitReply, deadline: &deadline) {
+            (slot, _, cookie, clientId) throws(NTStatus) in
             try SlotRecord.write(
                 dataLength: dataLength, kind: kind, cookie: cookie, clientId: clientId, messageId: 0, callbackId: 0,
                 to: slot, fill: fill)
         }
     }
 
-    /// Reserves a slot on the request ring (waiting for room until `deadline`), has `write`
-    /// fill it with the record, the record's cookie and the sender's ClientId, then publishes
-    /// it. Runs under the send lock. When `write` throws, nothing is published and the cookie
-    /// is not awaited.
+    /// Gives the record a cookie (awaited when `awaitReply`), then has the writer publish it:
+    /// `write` fills the slot with the record, given its slot flags, its cookie and the
+    /// sender's ClientId. When `write` throws, nothing is published and the cookie is not
+    /// awaited.
     ///
     /// - Returns: the cookie the reply will carry (0 for a datagram).
+    @inline(__always)
     private func publish(
-        kind: UInt32, awaitReply: Bool, deadline: inout CallDeadline,
-        write: (UnsafeMutableRawPointer, UInt32, ClientID) throws(NTStatus) -> Void
+        recordLength: Int, attributes: OutgoingAttributes? = nil, kind: UInt32, awaitReply: Bool,
+        deadline: inout CallDeadline,
+        write: (UnsafeMutableRawPointer, _ slotFlags: UInt32, _ cookie: UInt32, ClientID) throws(NTStatus) -> Void
     ) throws(NTStatus) -> UInt32 {
         try checkOpen()
         let clientId = ClientID(process: UInt64(alpc_getpid()), thread: UInt64(alpc_gettid()))
-        sendLock.lock()
-        defer { sendLock.unlock() }
         var cookie: UInt32 = 0
         if kind != ALPC_RECORD_DATAGRAM {
-            nextCookie &+= 1
-            if nextCookie == 0 { nextCookie = 1 }
-            cookie = nextCookie
+            cookie = lastCookie.wrappingAdd(1, ordering: .relaxed).newValue
+            // 0 means "no cookie": skipped once every 2^32 requests.
+            if cookie == 0 { cookie = lastCookie.wrappingAdd(1, ordering: .relaxed).newValue }
+            // Awaited before it is published: the reply may come at once.
             if awaitReply { replies.expect(cookie) }
         }
-        let slot: UnsafeMutableRawPointer
-        do throws(NTStatus) {
-            var reserved = try producer.reserve()
-            if reserved == nil {
-                try waitForRoomLocked(deadline: &deadline)
-                reserved = try producer.reserve()
-            }
-            guard let reserved else { throw NTStatus.unsuccessful }
-            slot = reserved
+        do throws(RecordWriter.Failure) {
+            try writer.publish(
+                recordLength: recordLength, attributes: attributes, control: control, deadline: &deadline,
+                liveness: checkAlive
+            ) { (slot, slotFlags) throws(NTStatus) in try write(slot, slotFlags, cookie, clientId) }
         } catch {
             if awaitReply { replies.stopExpecting(cookie) }
-            if error == .invalidMessage { markClosed(.portDisconnected) }
-            throw error
+            throw settle(error)
         }
-        do {
-            try write(slot, cookie, clientId)
-        } catch {
-            if awaitReply { replies.stopExpecting(cookie) }
-            throw error
-        }
-        if producer.publish() { doorbell.ring() }
         return cookie
     }
 
-    /// Waits until the request ring has a free slot or `deadline` passes. Holding the send lock.
-    private func waitForRoomLocked(deadline: inout CallDeadline) throws(NTStatus) {
-        try AdaptiveWait.wait(
-            futexWord: requestRing.headAddress,
-            sleepingFlag: requestRing.producerSleeping,
-            ownCpu: replyRing.consumerCpu,
-            peerCpu: requestRing.consumerCpu,
-            deadline: &deadline,
-            poll: { () throws(NTStatus) -> Bool in try producer.reserve() != nil },
-            liveness: checkAlive
-        )
+    /// The status a call fails with when the writer did not publish; a connection that cannot
+    /// be trusted any more is closed.
+    private func settle(_ failure: RecordWriter.Failure) -> NTStatus {
+        switch failure {
+        case .refused(let status):
+            return status
+        case .broken(let status):
+            markClosed(.portDisconnected)
+            return status
+        }
     }
 
     /// Sends `count` datagrams of `dataLength` bytes without attributes, `fill` writing the
@@ -267,57 +241,24 @@ final class ClientChannel: @unchecked Sendable {
         try SlotRecord.validateOutgoing(dataLength: dataLength, maxMessageLength: geometry.maxMessageLength)
         try checkOpen()
         let clientId = ClientID(process: UInt64(alpc_getpid()), thread: UInt64(alpc_gettid()))
-        sendLock.lock()
-        defer { sendLock.unlock() }
-        var sent = 0
-        while sent < count {
-            var free: Int
-            do throws(NTStatus) {
-                free = try producer.freeSlots(upTo: count - sent)
-                if free == 0 {
-                    try waitForRoomLocked(deadline: &deadline)
-                    free = try producer.freeSlots(upTo: count - sent)
-                }
-            } catch {
-                if error == .invalidMessage { markClosed(.portDisconnected) }
-                throw error
+        do throws(RecordWriter.Failure) {
+            try writer.publishBatch(count: count, deadline: &deadline, liveness: checkAlive) {
+                (index, slot) throws(NTStatus) in
+                try SlotRecord.write(
+                    dataLength: dataLength, kind: ALPC_RECORD_DATAGRAM, cookie: 0, clientId: clientId, messageId: 0,
+                    callbackId: 0, to: slot
+                ) { (data) throws(NTStatus) in try fill(index, data) }
             }
-            var written = 0
-            var failure: NTStatus?
-            while written < free {
-                let index = sent + written
-                do throws(NTStatus) {
-                    try SlotRecord.write(
-                        dataLength: dataLength, kind: ALPC_RECORD_DATAGRAM, cookie: 0, clientId: clientId, messageId: 0,
-                        callbackId: 0, to: producer.slot(after: written)
-                    ) { (data) throws(NTStatus) in try fill(index, data) }
-                } catch {
-                    failure = error
-                    break
-                }
-                written += 1
-            }
-            if written > 0, producer.publish(count: written) { doorbell.ring() }
-            sent += written
-            if let failure { throw failure }
+        } catch {
+            throw settle(error)
         }
-    }
-
-    /// The time left until `deadline` (nil: no limit).
-    private static func remaining(until deadline: UInt64?) -> Duration? {
-        guard let deadline else { return nil }
-        let now = alpc_now_ns()
-        return .nanoseconds(Int64(clamping: deadline > now ? deadline - now : 0))
     }
 
     /// Tells the server, if it was sent this process's section `id`, that the section was
     /// deleted. Best effort: a server whose socket is full keeps its mapping until the
     /// connection ends.
     func notifySectionDeleted(_ id: UInt64) {
-        sendLock.lock()
-        defer { sendLock.unlock() }
-        guard sentSections.remove(id) != nil, closedStatus.load(ordering: .acquiring) == 0 else { return }
-        try? control.send(.releaseSection(id: id), timeout: .zero)
+        writer.notifySectionDeleted(id, on: control) { closedStatus.load(ordering: .acquiring) == 0 }
     }
 
     // MARK: Receiving
@@ -488,7 +429,8 @@ final class ClientChannel: @unchecked Sendable {
     }
 
     private func releaseSlot() {
-        if consumer.release() { doorbell.ring() }
+        // A server that keeps replies for a full ring asked to be rung when a slot frees.
+        if consumer.release() { writer.ringReaderDoorbell() }
     }
 
     /// Delivers a parked message into `sink` (no lock is held: the receiver's closure may call
@@ -605,10 +547,7 @@ final class ClientChannel: @unchecked Sendable {
             if let set { return set }
             let made = try PollSet(control: control)
             // The server keeps the doorbell, to ring it when asked (``WakeRequest/doorbell``).
-            // Sent under the send lock: control packets of a record must not be split.
-            try sendLock.withLock { () throws(NTStatus) in
-                try control.send(.wakeup, fds: [made.wakeup.fd], timeout: .seconds(2))
-            }
+            try writer.sendBetweenRecords(.wakeup, fds: [made.wakeup.fd], on: control, timeout: .seconds(2))
             set = made
             return made
         }
@@ -662,8 +601,7 @@ final class ClientChannel: @unchecked Sendable {
     /// - Throws: `.invalidMessage` for a cookie this channel never gave out, and for a request
     ///   a thread waits for (its wait ends with its reply or its timeout).
     func cancel(cookie: UInt32) throws(NTStatus) {
-        let issued = sendLock.withLock { nextCookie }
-        try replies.cancel(cookie, issued: issued)
+        try replies.cancel(cookie, issued: lastCookie.load(ordering: .relaxed))
     }
 
     // MARK: Lifecycle
@@ -704,7 +642,7 @@ final class ClientChannel: @unchecked Sendable {
         segment.closedFlags.pointee.bitwiseOr(ALPC_SEGMENT_CLIENT_CLOSED, ordering: .releasing)
         try? control.send(.disconnect)
         peerResources.releaseAll()
-        doorbell.ring()
+        writer.ringReaderDoorbell()
         _ = alpc_futex_wake(replyRing.tailAddress, Int32.max)
         replies.wakeAll()
         wakePoller()

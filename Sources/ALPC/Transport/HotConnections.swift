@@ -80,7 +80,7 @@ struct HotConnections {
     mutating func goColdAndRecheck() -> Bool {
         let asleep = AdaptiveWait.currentCpuWord | AdaptiveWait.asleepBit
         for channel in channels {
-            channel.requestRing.consumerSleeping.pointee.store(1, ordering: .sequentiallyConsistent)
+            channel.requestRing.consumerSleeping.pointee.store(WakeRequest.doorbell, ordering: .sequentiallyConsistent)
             channel.requestRing.consumerCpu.pointee.store(asleep, ordering: .relaxed)
         }
         if hasDeliverable() {

@@ -39,10 +39,10 @@ final class Handshake: @unchecked Sendable {
 
 /// The server's side of one accepted connection.
 ///
-/// The receiving thread owns the request ring's consumer end and the lifecycle state; senders
-/// share the reply ring's producer end under `sendLock`. A reply that finds the ring full is
-/// kept in `overflow` and published as soon as the client frees a slot, so a slow client never
-/// blocks the server.
+/// The receiving thread owns the request ring's consumer end and the lifecycle state; replies
+/// go through the connection's ``RecordWriter``, which keeps a reply that finds the ring full
+/// and publishes it as soon as the client frees a slot, so a slow client never blocks the
+/// server.
 final class ServerChannel: @unchecked Sendable {
     /// Why a connection ends.
     enum Closing {
@@ -74,18 +74,8 @@ final class ServerChannel: @unchecked Sendable {
     @exclusivity(unchecked) var closing: Closing?
     @exclusivity(unchecked) var isHot = false
 
-    // Shared by senders under sendLock.
-    let sendLock = ConditionLock()
-    @exclusivity(unchecked) var producer: RingProducer
-    @exclusivity(unchecked) var overflow: [[UInt8]] = []
-    /// The bytes of `overflow`, charged to the port's pool.
-    @exclusivity(unchecked) private var overflowBytes = 0
-    /// The client's doorbell, once it sent one (a client whose application polls it).
-    private var clientDoorbell: Doorbell?
-    /// The ids of this process's sections the client has been sent.
-    var sentSections: Set<UInt64> = []
-    /// The number of the last attachment sent to the client.
-    var attachmentSequence: UInt32 = 0
+    /// The writing end of the reply ring, shared by the threads that reply.
+    let writer: RecordWriter
 
     /// 0 while open, else set once the connection is torn down.
     let isClosed = Atomic<Bool>(false)
@@ -105,7 +95,9 @@ final class ServerChannel: @unchecked Sendable {
         self.requestRing = segment.ring(.toServer)
         self.replyRing = segment.ring(.toClient)
         self.consumer = RingConsumer(ring: requestRing)
-        self.producer = RingProducer(ring: replyRing)
+        // The server's CPU word is its request ring's consumer word.
+        self.writer = RecordWriter(
+            ring: replyRing, whenFull: .keep, quota: quota, ownCpu: requestRing.consumerCpu, readerDoorbell: nil)
         self.segment = segment
         self.doorbell = doorbell
         self.portContext = portContext
@@ -113,112 +105,54 @@ final class ServerChannel: @unchecked Sendable {
         self.allowsImpersonation = handshake.allowsImpersonation
     }
 
-    /// Publishes a record to the client: runs `prepare` (which sends what must precede the
-    /// record on the control socket), then writes the record with `write` into a free slot, or
-    /// keeps a copy for later when the ring is full. Both run under the send lock, so control
-    /// packets and records reach the client in the same order. When `write` throws, nothing is
-    /// published or kept.
+    /// Publishes a record of `recordLength` bytes to the client: sends `attributes`' sections
+    /// and descriptors on the control socket (waiting at most ``controlSendTimeout`` for room
+    /// there), then has `write` fill the slot, given its slot flags, or a copy kept until the
+    /// client frees a slot. When `write` throws, nothing is published or kept.
     ///
     /// - Throws: ``NTStatus/quotaExceeded``, before anything is sent, when the ring is full and
     ///   keeping the record would exceed what the port keeps for this client or for all of
-    ///   them (count and bytes, bounded by `MaxPoolUsage`).
+    ///   them (count and bytes, bounded by `MaxPoolUsage`); `.portDisconnected` (or `.timeout`
+    ///   for a control packet) when the connection ended or cannot be trusted any more, which
+    ///   then closes it.
+    @inline(__always)
     func publish(
-        recordLength: Int, prepare: () throws(NTStatus) -> Void = {},
-        write: (UnsafeMutableRawPointer) throws(NTStatus) -> Void
+        recordLength: Int, attributes: OutgoingAttributes? = nil,
+        write: (UnsafeMutableRawPointer, _ slotFlags: UInt32) throws(NTStatus) -> Void
     ) throws(NTStatus) {
         if isClosed.load(ordering: .acquiring) { throw .portDisconnected }
-        sendLock.lock()
-        var broken = false
-        defer {
-            sendLock.unlock()
-            // A client that moved its ring's head where no head can be has broken the protocol.
-            if broken { closeFromServer() }
-        }
-        flushOverflowLocked()
-        // Find the record a place before anything is sent for it.
-        var slot: UnsafeMutableRawPointer?
-        if overflow.isEmpty {
-            do {
-                slot = try producer.reserve()
-            } catch {
-                broken = true
-                throw .portDisconnected
+        var deadline = CallDeadline(after: Self.controlSendTimeout)
+        do throws(RecordWriter.Failure) {
+            try writer.publish(
+                recordLength: recordLength, attributes: attributes, control: handshake.socket, deadline: &deadline,
+                liveness: {}, write: write)
+        } catch {
+            switch error {
+            case .refused(let status):
+                throw status
+            case .broken(let status):
+                closeFromServer()
+                throw status
             }
         }
-        if let slot {
-            try prepare()
-            try write(slot)
-            if producer.publish() { wakeClient() }
-            return
-        }
-        guard overflow.count < quota.maxQueuedPerPeer, overflowBytes + recordLength <= quota.maxPoolUsagePerPeer,
-            quota.chargePool(bytes: recordLength)
-        else { throw .quotaExceeded }
-        var image = [UInt8](repeating: 0, count: recordLength)
-        do {
-            try prepare()
-            try image.withUnsafeMutableBytes { raw in Result { () throws(NTStatus) in try write(raw.baseAddress!) } }.get()
+    }
+
+    /// The longest a reply waits for room on a client's control socket.
+    static let controlSendTimeout: Duration = .seconds(2)
+
+    /// Moves kept replies into the ring while it has room (the client freed slots).
+    func flushKept() {
+        do throws(RecordWriter.Failure) {
+            try writer.flushKept()
         } catch {
-            quota.refundPool(bytes: recordLength)
-            throw error
+            closeFromServer()
         }
-        overflow.append(image)
-        overflowBytes += recordLength
-        replyRing.producerSleeping.pointee.store(1, ordering: .sequentiallyConsistent)
-        flushOverflowLocked()
-    }
-
-    /// Moves kept replies into the ring while it has room.
-    func flushOverflow() {
-        sendLock.lock()
-        defer { sendLock.unlock() }
-        flushOverflowLocked()
-    }
-
-    private func flushOverflowLocked() {
-        guard !overflow.isEmpty else { return }
-        var wake = false
-        var moved = 0
-        var bytes = 0
-        while moved < overflow.count, let slot = try? producer.reserve() {
-            overflow[moved].withUnsafeBytes { slot.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-            wake = producer.publish() || wake
-            bytes += overflow[moved].count
-            moved += 1
-        }
-        overflow.removeFirst(moved)
-        overflowBytes -= bytes
-        quota.refundPool(bytes: bytes)
-        if overflow.isEmpty { replyRing.producerSleeping.pointee.store(0, ordering: .relaxed) }
-        if wake { wakeClient() }
     }
 
     /// Tells the client, if it was sent this process's section `id`, that the section was
     /// deleted. Best effort: a client whose socket is full keeps its mapping until it leaves.
     func notifySectionDeleted(_ id: UInt64) {
-        sendLock.lock()
-        defer { sendLock.unlock() }
-        guard sentSections.remove(id) != nil, !isClosed.load(ordering: .acquiring) else { return }
-        try? handshake.socket.send(.releaseSection(id: id), timeout: .zero)
-    }
-
-    /// Keeps the client's doorbell, and rings it when the client has records unread: one
-    /// published before the doorbell was kept may have found the client asking for it.
-    func installClientDoorbell(_ bell: consuming Doorbell) {
-        sendLock.lock()
-        defer { sendLock.unlock() }
-        clientDoorbell = consume bell
-        if replyRing.tail.pointee.load(ordering: .relaxed) != replyRing.head.pointee.load(ordering: .acquiring) {
-            clientDoorbell?.ring()
-        }
-    }
-
-    /// Wakes a client waiting for the reply ring, as it asked: on the futex, or through its
-    /// doorbell. Holding the send lock.
-    func wakeClient() {
-        let requested = replyRing.consumerSleeping.pointee.load(ordering: .relaxed)
-        if requested & WakeRequest.futex != 0 { _ = alpc_futex_wake(replyRing.tailAddress, Int32.max) }
-        if requested & WakeRequest.doorbell != 0 { clientDoorbell?.ring() }
+        writer.notifySectionDeleted(id, on: handshake.socket) { !isClosed.load(ordering: .acquiring) }
     }
 
     /// Marks the connection closed from the server's side and wakes the client's waiters.
@@ -227,14 +161,10 @@ final class ServerChannel: @unchecked Sendable {
         segment.closedFlags.pointee.bitwiseOr(ALPC_SEGMENT_SERVER_CLOSED, ordering: .releasing)
         try? handshake.socket.send(.disconnect, timeout: .zero)
         peerResources.releaseAll()
-        sendLock.withLock {
-            quota.refundPool(bytes: overflowBytes)
-            overflow.removeAll()
-            overflowBytes = 0
-        }
+        writer.discardKept()
         _ = alpc_futex_wake(replyRing.tailAddress, Int32.max)
         _ = alpc_futex_wake(requestRing.headAddress, Int32.max)
-        sendLock.withLock { clientDoorbell?.ring() }
+        writer.ringReaderDoorbell()
         handshake.socket.shutdown()
     }
 }

@@ -355,7 +355,7 @@ final class ServerControlPlane: @unchecked Sendable {
         }
         // Until the server polls this ring, the client rings the doorbell after each message.
         // Set before the client can see the segment: its first request may follow at once.
-        segment.ring(.toServer).consumerSleeping.pointee.store(1, ordering: .sequentiallyConsistent)
+        segment.ring(.toServer).consumerSleeping.pointee.store(WakeRequest.doorbell, ordering: .sequentiallyConsistent)
         do throws(NTStatus) {
             try handshake.socket.send(
                 .accept(serverPid: processId, message: reply, connectionFlags: connectionFlags, dupObjectTypes: dupObjectTypes),

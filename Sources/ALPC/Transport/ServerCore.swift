@@ -514,7 +514,7 @@ final class ServerCore: @unchecked Sendable {
                 // Doorbells are edge-triggered: each ring is one event, and the counter need not
                 // be drained (it cannot overflow in practice: 2^64 - 2 rings).
                 if let channel = controlPlane.channel(id) {
-                    channel.flushOverflow()
+                    channel.flushKept()
                     if channel.closing == nil { hot.add(channel) }
                     progress = true
                 }
@@ -547,7 +547,7 @@ final class ServerCore: @unchecked Sendable {
                         abandon(channel, "a WAKEUP packet without exactly one eventfd")
                         return
                     }
-                    channel.installClientDoorbell(bell)
+                    channel.writer.installReaderDoorbell(bell)
                 case .success((let packet, let fds)):
                     guard channel.peerResources.accept(packet, fds: fds) else {
                         abandon(channel, "a control packet out of place, malformed or over quota")
@@ -605,53 +605,26 @@ final class ServerCore: @unchecked Sendable {
             throw error
         }
         let clientId = replyClientId()
-        guard let attributes else {
-            // Nothing travels but the header and the data.
-            do {
-                try channel.publish(recordLength: SlotRecord.slotLength(dataLength: dataLength, attributeLength: 0)) { slot in
-                    SlotRecord.write(
-                        message, dataLength: dataLength, kind: ALPC_RECORD_REPLY, cookie: pending.cookie,
-                        clientId: clientId, messageId: messageId, callbackId: 0, to: slot)
-                }
-            } catch {
-                // Over quota, nothing was sent: the request stays answerable.
-                if error == .quotaExceeded { ledger.restoreRequest(pending, messageId: messageId) }
-                throw error
-            }
-            telemetry.replySent(bytes: dataLength)
-            return
-        }
-        let recordLength = SlotRecord.slotLength(dataLength: dataLength, attributeLength: attributes.encodedLength)
-        var slotFlags: UInt32 = 0
-        var controlSent = false
+        let recordLength = SlotRecord.slotLength(dataLength: dataLength, attributeLength: attributes?.encodedLength ?? 0)
         do {
-            try channel.publish(
-                recordLength: recordLength,
-                prepare: { () throws(NTStatus) in
-                    controlSent = true
-                    if try attributes.sendControl(
-                        on: channel.handshake.socket, sentSections: &channel.sentSections,
-                        sequence: &channel.attachmentSequence, timeout: Self.controlSendTimeout)
-                    {
-                        slotFlags = ALPC_SLOT_FLAG_ATTACHMENT
-                    }
-                },
-                write: { slot in
+            try channel.publish(recordLength: recordLength, attributes: attributes) { slot, slotFlags in
+                if let attributes {
                     SlotRecord.write(
                         message, dataLength: dataLength, kind: ALPC_RECORD_REPLY, cookie: pending.cookie,
                         clientId: clientId, messageId: messageId, callbackId: 0,
                         attributes: attributes, flags: slotFlags, to: slot)
-                })
-        } catch {
-            // Packets may have gone without their record: the connection cannot be trusted.
-            if controlSent && (attributes.viewSection != nil || attributes.hasDescriptors) {
-                channel.closeFromServer()
+                } else {
+                    SlotRecord.write(
+                        message, dataLength: dataLength, kind: ALPC_RECORD_REPLY, cookie: pending.cookie,
+                        clientId: clientId, messageId: messageId, callbackId: 0, to: slot)
+                }
             }
+        } catch {
             // Over quota, nothing was sent: the request stays answerable.
-            if error == .quotaExceeded && !controlSent { ledger.restoreRequest(pending, messageId: messageId) }
+            if error == .quotaExceeded { ledger.restoreRequest(pending, messageId: messageId) }
             throw error
         }
-        attributes.finish()
+        attributes?.finish()
         telemetry.replySent(bytes: dataLength)
     }
 
@@ -671,7 +644,7 @@ final class ServerCore: @unchecked Sendable {
             let clientId = replyClientId()
             try channel.publish(
                 recordLength: SlotRecord.slotLength(dataLength: dataLength, attributeLength: 0),
-                write: { (slot) throws(NTStatus) in
+                write: { (slot, _) throws(NTStatus) in
                     keepPending = true
                     try SlotRecord.write(
                         dataLength: dataLength, kind: ALPC_RECORD_REPLY, cookie: pending.cookie, clientId: clientId,
@@ -691,9 +664,6 @@ final class ServerCore: @unchecked Sendable {
     private func replyClientId() -> ClientID {
         ClientID(process: UInt64(processId), thread: UInt64(alpc_gettid()))
     }
-
-    /// The longest a reply waits for room on a client's control socket.
-    static let controlSendTimeout: Duration = .seconds(2)
 
     /// Closes the port: every connection is told, nothing more is received.
     func close() {
