@@ -66,7 +66,7 @@ extension AlpcServer {
         let message = AlpcMessage(size: core.maxMessageLength)
         var sink = CopyingSink(message: message)
         do {
-            try await core.receiveAsync(into: &sink, deadline: nil)
+            try await receiver.receiveAsync(into: &sink, deadline: nil)
             return message
         } catch .portDisconnected, .cancelled {
             return nil
@@ -196,9 +196,9 @@ extension AlpcServer {
             if let drainUntil {
                 guard alpc_now_ns() < drainUntil else { return .ended }
                 var immediately = CallDeadline(after: .zero)
-                try core.receive(into: &sink, deadline: &immediately)
+                try receiver.receive(into: &sink, deadline: &immediately)
             } else {
-                try await core.receiveAsync(into: &sink, deadline: nil, interrupt: shutdown)
+                try await receiver.receiveAsync(into: &sink, deadline: nil, interrupt: shutdown)
             }
             return .received
         } catch {

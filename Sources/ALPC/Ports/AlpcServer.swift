@@ -23,7 +23,11 @@ public final class AlpcServer: @unchecked Sendable {
     public let portName: String
     /// The port's attributes.
     public let attributes: PortAttributes
-    let core: ServerCore
+    /// The transport's side of the port: control plane, ledger, receiver.
+    let core: ServerPort
+    /// `core`'s receiver, held here too: the receive path then reaches it without a
+    /// reference count.
+    let receiver: ServerReceiver
     /// The sections this server created.
     let sections: PortSections
     /// Fired by ``shutDownGracefully()``: ends the waits of a running ``run(maxConcurrentRequests:connection:handler:)``.
@@ -70,9 +74,10 @@ public final class AlpcServer: @unchecked Sendable {
         let telemetry = PortTelemetry(
             portName: name.windowsName, logger: logger ?? disabledLogger,
             metricsFactory: metricsFactory ?? MetricsSystem.factory)
-        self.core = try ServerCore(
+        self.core = try ServerPort(
             name: name, maxMessageLength: maxLength, access: access, quota: quota,
             waitable: attributes.flags & ALPC_PORFLG_WAITABLE_PORT != 0, telemetry: telemetry)
+        self.receiver = core.receiver
         telemetry.portCreated(maxMessageLength: maxLength)
         self.portName = name.windowsName
         self.attributes = attributes
@@ -105,7 +110,8 @@ public final class AlpcServer: @unchecked Sendable {
         // once, to be returned.
         guard let message else { return try receive(into: AlpcMessage(), timeout: timeout) }
         var deadline = CallDeadline(after: timeout)
-        try core.receive(into: message, deadline: &deadline)
+        var sink = CopyingSink(message: message)
+        try receiver.receive(into: &sink, deadline: &deadline)
         return message
     }
 
@@ -115,7 +121,7 @@ public final class AlpcServer: @unchecked Sendable {
     /// Readable means a receive may find a message: after a wake-up, receive with a zero
     /// timeout, and expect `.timeout` at times (as with a socket's `EAGAIN`). The descriptor
     /// belongs to the port; do not close it.
-    public var pollDescriptor: Int32? { core.pollDescriptor }
+    public var pollDescriptor: Int32? { receiver.pollDescriptor }
 
     /// Waits until a message can be received, without receiving it: true when one can, false
     /// when `timeout` passed first (nil waits without limit).
@@ -123,7 +129,7 @@ public final class AlpcServer: @unchecked Sendable {
     /// - Throws: `.portDisconnected` when the port is closed.
     public func waitForMessage(timeout: Duration? = nil) throws(NTStatus) -> Bool {
         var deadline = CallDeadline(after: timeout)
-        return try core.waitForMessage(deadline: &deadline)
+        return try receiver.waitForMessage(deadline: &deadline)
     }
 
     /// Accepts the connection request `request` (accept_connection): its data goes back to the
@@ -145,7 +151,7 @@ public final class AlpcServer: @unchecked Sendable {
         let channel = try core.controlPlane.accept(
             messageId: request.port.messageId, reply: reply, maxMessageLength: limit, portContext: portContext,
             connectionFlags: attributes.flags, dupObjectTypes: self.attributes.dupObjectTypes)
-        core.noteAccepted(channel)
+        receiver.noteAccepted(channel)
         return ServerConnection(core: core, channel: channel)
     }
 
@@ -197,7 +203,7 @@ public final class AlpcServer: @unchecked Sendable {
     func _receive(timeout: Duration?, _ body: (ReceivedMessage) throws(NTStatus) -> Void) throws(NTStatus) {
         var deadline = CallDeadline(after: timeout)
         try AlpcClient.lend { (sink: inout LendingSink) throws(NTStatus) in
-            try core.receive(into: &sink, deadline: &deadline, reader: body)
+            try receiver.receive(into: &sink, deadline: &deadline, reader: body)
         }
     }
 
@@ -226,7 +232,7 @@ public final class AlpcServer: @unchecked Sendable {
         var deadline = CallDeadline(after: timeout)
         var count = 0
         try AlpcClient.lend { (sink: inout LendingSink) throws(NTStatus) in
-            count = try core.receive(into: &sink, deadline: &deadline, batch: maxCount, reader: body)
+            count = try receiver.receive(into: &sink, deadline: &deadline, batch: maxCount, reader: body)
         }
         return count
     }
@@ -327,10 +333,12 @@ public final class AlpcServer: @unchecked Sendable {
 
 /// One accepted connection of an `AlpcServer` (a communication port).
 public final class ServerConnection: @unchecked Sendable {
-    let core: ServerCore
+    /// The port the connection was accepted on.
+    let core: ServerPort
+    /// The connection itself.
     let channel: ServerChannel
 
-    init(core: ServerCore, channel: ServerChannel) {
+    init(core: ServerPort, channel: ServerChannel) {
         self.core = core
         self.channel = channel
     }

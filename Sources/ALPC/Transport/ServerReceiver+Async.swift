@@ -1,6 +1,6 @@
 internal import CALPCSystem
 
-extension ServerCore {
+extension ServerReceiver {
     /// Receives the next message from any client into `sink` without blocking a thread for
     /// long: spins (or waits in epoll) for about ``AdaptiveWait/asyncSpinNanos``, then
     /// suspends the task until the port's epoll set is readable, and tries again, until
