@@ -1,0 +1,193 @@
+internal import CALPC
+internal import CALPCSystem
+internal import Synchronization
+
+extension ClientChannel {
+    /// Receives the reply carrying `cookie` into `message`, or with cookie 0 the next message
+    /// nobody else waits for, until `deadline`.
+    func receive(cookie: UInt32, into message: AlpcMessage, deadline: inout CallDeadline) throws(NTStatus) {
+        var sink = CopyingSink(message: message)
+        try receive(cookie: cookie, into: &sink, deadline: &deadline)
+    }
+
+    /// Receives the reply carrying `cookie` into `sink`, or with cookie 0 the next message
+    /// nobody else waits for, until `deadline`.
+    ///
+    /// With `keepExpecting`, a receive that times out leaves the reply `cookie` awaited (an
+    /// asynchronous caller tries again later); otherwise any failure ends the wait for it.
+    func receive<Sink: MessageSink>(
+        cookie: UInt32, into sink: inout Sink, deadline: inout CallDeadline, keepExpecting: Bool = false,
+        reader: MessageReader = { _ in }
+    ) throws(NTStatus) {
+        if polling.isActive {
+            try receivePolled(cookie: cookie, into: &sink, deadline: &deadline, keepExpecting: keepExpecting, reader: reader)
+        } else {
+            try receiveMessage(cookie: cookie, into: &sink, deadline: &deadline, keepExpecting: keepExpecting, reader: reader)
+        }
+    }
+
+    /// ``receive(cookie:into:deadline:)`` on a polled connection: the server need not ring the
+    /// doorbell while this thread receives, and afterwards the descriptor says again whether
+    /// a message waits.
+    @inline(never)
+    func receivePolled<Sink: MessageSink>(
+        cookie: UInt32, into sink: inout Sink, deadline: inout CallDeadline, keepExpecting: Bool, reader: MessageReader
+    ) throws(NTStatus) {
+        polling.suspend()
+        defer { polling.settle(hasKept: { hasKept }) }
+        try receiveMessage(cookie: cookie, into: &sink, deadline: &deadline, keepExpecting: keepExpecting, reader: reader)
+    }
+
+    func receiveMessage<Sink: MessageSink>(
+        cookie: UInt32, into sink: inout Sink, deadline: inout CallDeadline, keepExpecting: Bool, reader: MessageReader
+    ) throws(NTStatus) {
+        while true {
+            let turn: ReplyDemultiplexer.Turn
+            do throws(NTStatus) {
+                turn = try replies.nextTurn(for: cookie, deadline: &deadline) { closedStatus.load(ordering: .acquiring) }
+            } catch {
+                if cookie != 0 && !(keepExpecting && error == .timeout) {
+                    replies.stopExpecting(cookie)
+                    telemetry.callEnded(error)
+                }
+                throw error
+            }
+            switch turn {
+            case .deliver(let parked, let requeueFirst):
+                // Not loaded (too big for the buffer): it stays queued for the next receive.
+                try deliver(parked: parked, into: &sink, requeueFirst: requeueFirst, reader: reader)
+                return
+            case .consume:
+                let outcome = Result { () throws(NTStatus) in try pump(cookie: cookie, into: &sink, deadline: &deadline, reader: reader) }
+                replies.releaseConsumer()
+                switch outcome {
+                case .success(true):
+                    if cookie != 0 { replies.stopExpecting(cookie) }
+                    return
+                case .success(false):
+                    continue
+                case .failure(let error):
+                    // A reply too big for the buffer stays on the ring; once nobody awaits its
+                    // cookie, the next receive gets it.
+                    if cookie != 0 && !(keepExpecting && error == .timeout) {
+                        replies.stopExpecting(cookie)
+                        telemetry.callEnded(error)
+                    }
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// Consumes the reply ring until a record for the caller arrives (true, delivered into
+    /// `message`) or one for somebody else was parked (false). Runs holding the consumer role.
+    func pump<Sink: MessageSink>(
+        cookie: UInt32, into sink: inout Sink, deadline: inout CallDeadline, reader: MessageReader
+    ) throws(NTStatus) -> Bool {
+        var slot: UnsafeMutableRawPointer?
+        do {
+            try AdaptiveWait.wait(
+                futexWord: replyRing.tailAddress,
+                sleepingFlag: replyRing.consumerSleeping,
+                ownCpu: replyRing.consumerCpu,
+                peerCpu: requestRing.consumerCpu,
+                deadline: &deadline,
+                poll: { () throws(NTStatus) -> Bool in
+                    slot = try consumer.peek()
+                    return slot != nil
+                },
+                liveness: checkAlive
+            )
+        } catch {
+            if error == .invalidMessage { markClosed(.portDisconnected) }
+            throw error
+        }
+        guard let slot else { throw .unsuccessful }
+        let record: SlotRecord.Inbound
+        let inbound: InboundAttributes?
+        do {
+            (record, inbound) = try InboundRecord.read(
+                slot, maxRecordLength: geometry.maxRecordLength, maxMessageLength: geometry.maxMessageLength,
+                peer: peerResources, control: control, policy: policy)
+        } catch {
+            // A server that writes garbage or breaks the protocol is treated as gone.
+            markClosed(.portDisconnected)
+            throw .portDisconnected
+        }
+        let isReply = record.kind == ALPC_RECORD_REPLY
+        if isReply, replies.dropIfCancelled(record.cookie) {
+            // The reply to a cancelled request: dropped, with what came with it.
+            InboundRecord.release(record, from: peerResources)
+            receivedSequence &+= 1
+            releaseSlot()
+            return false
+        }
+        let mine: Bool
+        if cookie != 0 {
+            mine = isReply && record.cookie == cookie
+        } else {
+            mine = !(isReply && replies.isExpected(record.cookie))
+        }
+        if mine {
+            // Too big for the buffer: the record stays on the ring.
+            try sink.load(from: UnsafeRawPointer(slot + SlotRecord.slotHeaderSize), dataLength: record.dataLength)
+            InboundRecord.release(record, from: peerResources)
+            receivedSequence &+= 1
+            // The slot is released whatever the receiver does with the message.
+            let delivered = Result { () throws(NTStatus) in
+                try sink.deliver(
+                    deliveryStamp(of: record), attributes: inbound,
+                    context: ContextStamp(portContext: 0, sequence: receivedSequence), sender: serverCredentials,
+                    reader: reader)
+            }
+            releaseSlot()
+            try delivered.get()
+            return true
+        }
+        var bytes = SlotRecord.bytes(of: record)
+        bytes.withUnsafeMutableBytes { raw in
+            deliveryStamp(of: record).apply(to: PortMessage(unsafeStart: raw.baseAddress!, capacity: raw.count))
+        }
+        InboundRecord.release(record, from: peerResources)
+        receivedSequence &+= 1
+        let parked = ReplyDemultiplexer.Parked(
+            bytes: bytes, attributes: inbound, sequence: receivedSequence, cookie: isReply ? record.cookie : 0)
+        releaseSlot()
+        guard replies.park(parked, isReply: isReply) else {
+            // The server sends more than anybody here claims (datagrams, replies nobody waits
+            // for): the connection ends, and what is already kept can still be received.
+            close(status: .quotaExceeded)
+            throw .quotaExceeded
+        }
+        return false
+    }
+
+    /// What the receiver of a server message sees: its Type and the server's ClientId.
+    @inline(__always)
+    func deliveryStamp(of record: SlotRecord.Inbound) -> DeliveryStamp {
+        DeliveryStamp(type: UInt16(record.kind == ALPC_RECORD_REPLY ? LPC_REPLY : LPC_DATAGRAM), clientProcess: UInt64(serverPid))
+    }
+
+    func releaseSlot() {
+        // A server that keeps replies for a full ring asked to be rung when a slot frees.
+        if consumer.release() { writer.ringReaderDoorbell() }
+    }
+
+    /// Delivers a parked message into `sink` (no lock is held: the receiver's closure may call
+    /// back into the channel). A message the sink does not load goes back to its queue.
+    func deliver<Sink: MessageSink>(
+        parked: ReplyDemultiplexer.Parked, into sink: inout Sink, requeueFirst: Bool, reader: MessageReader
+    ) throws(NTStatus) {
+        var loaded = false
+        let outcome = Result { () throws(NTStatus) in
+            try sink.deliver(
+                bytes: parked.bytes, DeliveryStamp(), attributes: parked.attributes,
+                context: ContextStamp(portContext: 0, sequence: parked.sequence), sender: serverCredentials,
+                reader: reader, loaded: &loaded)
+        }
+        if case .failure(let error) = outcome {
+            if !loaded { replies.requeue(parked, first: requeueFirst) }
+            throw error
+        }
+    }
+}
