@@ -96,7 +96,7 @@ extension ClientChannel {
                     slot = try consumer.peek()
                     return slot != nil
                 },
-                liveness: checkAlive
+                liveness: { () throws(NTStatus) in try self.checkAlive() }
             )
         } catch {
             if error == .invalidMessage { markClosed(.portDisconnected) }

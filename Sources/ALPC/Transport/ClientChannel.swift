@@ -150,7 +150,7 @@ final class ClientChannel: @unchecked Sendable {
         do throws(RecordWriter.Failure) {
             try writer.publish(
                 recordLength: recordLength, attributes: attributes, control: control, deadline: &deadline,
-                liveness: checkAlive
+                liveness: { () throws(NTStatus) in try self.checkAlive() }
             ) { (slot, slotFlags) throws(NTStatus) in try write(slot, slotFlags, cookie, clientId) }
         } catch {
             if awaitReply { replies.stopExpecting(cookie) }
@@ -185,7 +185,7 @@ final class ClientChannel: @unchecked Sendable {
         try checkOpen()
         let clientId = ClientID(process: UInt64(alpc_getpid()), thread: UInt64(alpc_gettid()))
         do throws(RecordWriter.Failure) {
-            try writer.publishBatch(count: count, deadline: &deadline, liveness: checkAlive) {
+            try writer.publishBatch(count: count, deadline: &deadline, liveness: { () throws(NTStatus) in try self.checkAlive() }) {
                 (index, slot) throws(NTStatus) in
                 try SlotRecord.write(
                     dataLength: dataLength, kind: ALPC_RECORD_DATAGRAM, cookie: 0, clientId: clientId, messageId: 0,
