@@ -160,8 +160,8 @@ public final class AlpcClient: @unchecked Sendable {
             try channel.receive(cookie: 0, into: reply, deadline: &deadline)
             return reply
         }
-        let cookie = try channel.send(message, kind: ALPC_RECORD_REQUEST, awaitReply: true, deadline: &deadline)
-        try channel.receive(cookie: cookie, into: reply, deadline: &deadline)
+        let pending = try channel.sendRequest(message, deadline: &deadline)
+        try channel.receive(pending, into: reply, deadline: &deadline)
         return reply
     }
 
@@ -220,10 +220,11 @@ public final class AlpcClient: @unchecked Sendable {
         reply: (ReceivedMessage) throws(NTStatus) -> Void
     ) throws(NTStatus) {
         var deadline = CallDeadline(after: timeout)
-        let cookie = try channel.send(
-            dataLength: dataLength, kind: ALPC_RECORD_REQUEST, awaitReply: true, deadline: &deadline, fill: fill)
+        let pending = try channel.sendRequest(dataLength: dataLength, deadline: &deadline, fill: fill)
         try Self.lend { (sink: inout LendingSink) throws(NTStatus) in
-            try channel.receive(cookie: cookie, into: &sink, deadline: &deadline, reader: reply)
+            try channel.receive(
+                cookie: pending.cookie, into: &sink, deadline: &deadline, holdsConsumerRole: pending.holdsConsumerRole,
+                reader: reply)
         }
     }
 

@@ -15,15 +15,30 @@ extension ClientChannel {
     ///
     /// With `keepExpecting`, a receive that times out leaves the reply `cookie` awaited (an
     /// asynchronous caller tries again later); otherwise any failure ends the wait for it.
+    ///
+    /// With `holdsConsumerRole`, the caller took the consumer role with its request (see
+    /// ``sendRequest(_:deadline:)``) and consumes at once.
     func receive<Sink: MessageSink>(
         cookie: UInt32, into sink: inout Sink, deadline: inout CallDeadline, keepExpecting: Bool = false,
-        reader: MessageReader = { _ in }
+        holdsConsumerRole: Bool = false, reader: MessageReader = { _ in }
     ) throws(NTStatus) {
         if polling.isActive {
-            try receivePolled(cookie: cookie, into: &sink, deadline: &deadline, keepExpecting: keepExpecting, reader: reader)
+            try receivePolled(
+                cookie: cookie, into: &sink, deadline: &deadline, keepExpecting: keepExpecting,
+                holdsConsumerRole: holdsConsumerRole, reader: reader)
         } else {
-            try receiveMessage(cookie: cookie, into: &sink, deadline: &deadline, keepExpecting: keepExpecting, reader: reader)
+            try receiveMessage(
+                cookie: cookie, into: &sink, deadline: &deadline, keepExpecting: keepExpecting,
+                holdsConsumerRole: holdsConsumerRole, reader: reader)
         }
+    }
+
+    /// Receives the reply to the request `pending` (see ``sendRequest(_:deadline:)``) into
+    /// `message`, until `deadline`.
+    func receive(_ pending: PendingReply, into message: AlpcMessage, deadline: inout CallDeadline) throws(NTStatus) {
+        var sink = CopyingSink(message: message)
+        try receive(
+            cookie: pending.cookie, into: &sink, deadline: &deadline, holdsConsumerRole: pending.holdsConsumerRole)
     }
 
     /// ``receive(cookie:into:deadline:)`` on a polled connection: the server need not ring the
@@ -31,26 +46,38 @@ extension ClientChannel {
     /// a message waits.
     @inline(never)
     func receivePolled<Sink: MessageSink>(
-        cookie: UInt32, into sink: inout Sink, deadline: inout CallDeadline, keepExpecting: Bool, reader: MessageReader
+        cookie: UInt32, into sink: inout Sink, deadline: inout CallDeadline, keepExpecting: Bool,
+        holdsConsumerRole: Bool, reader: MessageReader
     ) throws(NTStatus) {
         polling.suspend()
         defer { polling.settle(hasKept: { hasKept }) }
-        try receiveMessage(cookie: cookie, into: &sink, deadline: &deadline, keepExpecting: keepExpecting, reader: reader)
+        try receiveMessage(
+            cookie: cookie, into: &sink, deadline: &deadline, keepExpecting: keepExpecting,
+            holdsConsumerRole: holdsConsumerRole, reader: reader)
     }
 
     func receiveMessage<Sink: MessageSink>(
-        cookie: UInt32, into sink: inout Sink, deadline: inout CallDeadline, keepExpecting: Bool, reader: MessageReader
+        cookie: UInt32, into sink: inout Sink, deadline: inout CallDeadline, keepExpecting: Bool,
+        holdsConsumerRole: Bool, reader: MessageReader
     ) throws(NTStatus) {
+        // A caller that took the consumer role with its request consumes at once: nobody else
+        // read the ring since, so its reply cannot be parked.
+        var holdsRole = holdsConsumerRole
         while true {
             let turn: ReplyDemultiplexer.Turn
-            do throws(NTStatus) {
-                turn = try replies.nextTurn(for: cookie, deadline: &deadline) { closedStatus.load(ordering: .acquiring) }
-            } catch {
-                if cookie != 0 && !(keepExpecting && error == .timeout) {
-                    replies.stopExpecting(cookie)
-                    telemetry.callEnded(error)
+            if holdsRole {
+                holdsRole = false
+                turn = .consume
+            } else {
+                do throws(NTStatus) {
+                    turn = try replies.nextTurn(for: cookie, deadline: &deadline) { closedStatus.load(ordering: .acquiring) }
+                } catch {
+                    if cookie != 0 && !(keepExpecting && error == .timeout) {
+                        replies.stopExpecting(cookie)
+                        telemetry.callEnded(error)
+                    }
+                    throw error
                 }
-                throw error
             }
             switch turn {
             case .deliver(let parked, let requeueFirst):
@@ -59,20 +86,19 @@ extension ClientChannel {
                 return
             case .consume:
                 let outcome = Result { () throws(NTStatus) in try pump(cookie: cookie, into: &sink, deadline: &deadline, reader: reader) }
-                replies.releaseConsumer()
                 switch outcome {
                 case .success(true):
-                    if cookie != 0 { replies.stopExpecting(cookie) }
+                    replies.releaseConsumer(forgetting: cookie)
                     return
                 case .success(false):
+                    replies.releaseConsumer()
                     continue
                 case .failure(let error):
                     // A reply too big for the buffer stays on the ring; once nobody awaits its
                     // cookie, the next receive gets it.
-                    if cookie != 0 && !(keepExpecting && error == .timeout) {
-                        replies.stopExpecting(cookie)
-                        telemetry.callEnded(error)
-                    }
+                    let ended = cookie != 0 && !(keepExpecting && error == .timeout)
+                    replies.releaseConsumer(forgetting: ended ? cookie : 0)
+                    if ended { telemetry.callEnded(error) }
                     throw error
                 }
             }

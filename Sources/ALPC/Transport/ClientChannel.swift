@@ -77,15 +77,46 @@ final class ClientChannel: @unchecked Sendable {
 
     // MARK: Sending
 
+    /// Who waits for the reply to a record sent.
+    enum ReplyWait {
+        /// Nobody (a datagram, or a request whose reply `receive` will hand to anybody).
+        case none
+        /// A receive by its cookie, later (an asynchronous caller).
+        case later
+        /// The caller, at once: it takes the consumer role with the wait when nobody holds it,
+        /// and keeps it for the receive (see ``PendingReply``).
+        case caller
+    }
+
+    /// A request sent whose reply the caller receives next (``ReplyWait/caller``).
+    struct PendingReply {
+        /// The cookie the reply will carry.
+        var cookie: UInt32
+        /// Whether the caller holds the consumer role since the send.
+        var holdsConsumerRole: Bool
+    }
+
     /// Puts `message` on the request ring as a record of `kind`, waiting for room until `deadline`.
     ///
     /// - Returns: the cookie the reply will carry (0 for a datagram).
     func send(_ message: AlpcMessage, kind: UInt32, awaitReply: Bool, deadline: inout CallDeadline) throws(NTStatus) -> UInt32 {
+        try send(message, kind: kind, reply: awaitReply ? .later : .none, deadline: &deadline).cookie
+    }
+
+    /// Puts `message` on the request ring as a request whose reply the caller receives next.
+    func sendRequest(_ message: AlpcMessage, deadline: inout CallDeadline) throws(NTStatus) -> PendingReply {
+        try send(message, kind: ALPC_RECORD_REQUEST, reply: .caller, deadline: &deadline)
+    }
+
+    /// Puts `message` on the request ring as a record of `kind`, waiting for room until `deadline`.
+    private func send(
+        _ message: AlpcMessage, kind: UInt32, reply: ReplyWait, deadline: inout CallDeadline
+    ) throws(NTStatus) -> PendingReply {
         let dataLength = try SlotRecord.validateOutgoing(message, maxMessageLength: geometry.maxMessageLength)
         guard try OutgoingAttributes.travel(with: message) else {
             // Nothing travels but the header and the data.
             let recordLength = SlotRecord.slotLength(dataLength: dataLength, attributeLength: 0)
-            return try publish(recordLength: recordLength, kind: kind, awaitReply: awaitReply, deadline: &deadline) {
+            return try publish(recordLength: recordLength, kind: kind, reply: reply, deadline: &deadline) {
                 (slot, _, cookie, clientId) in
                 SlotRecord.write(
                     message, dataLength: dataLength, kind: kind, cookie: cookie,
@@ -94,8 +125,8 @@ final class ClientChannel: @unchecked Sendable {
         }
         let attributes = try OutgoingAttributes.prepare(message, policy: policy)
         let recordLength = SlotRecord.slotLength(dataLength: dataLength, attributeLength: attributes.encodedLength)
-        let cookie = try publish(
-            recordLength: recordLength, attributes: attributes, kind: kind, awaitReply: awaitReply, deadline: &deadline
+        let pending = try publish(
+            recordLength: recordLength, attributes: attributes, kind: kind, reply: reply, deadline: &deadline
         ) { (slot, slotFlags, cookie, clientId) in
             SlotRecord.write(
                 message, dataLength: dataLength, kind: kind, cookie: cookie,
@@ -103,7 +134,7 @@ final class ClientChannel: @unchecked Sendable {
                 attributes: attributes, flags: slotFlags, to: slot)
         }
         attributes.finish()
-        return cookie
+        return pending
     }
 
     /// Puts a record of `kind` with `dataLength` bytes of data and no attributes on the request
@@ -115,9 +146,26 @@ final class ClientChannel: @unchecked Sendable {
         dataLength: Int, kind: UInt32, awaitReply: Bool, deadline: inout CallDeadline,
         fill: (UnsafeMutableRawBufferPointer) throws(NTStatus) -> Void
     ) throws(NTStatus) -> UInt32 {
+        try send(dataLength: dataLength, kind: kind, reply: awaitReply ? .later : .none, deadline: &deadline, fill: fill)
+            .cookie
+    }
+
+    /// Puts a request of `dataLength` bytes, written in place by `fill`, on the request ring;
+    /// the caller receives its reply next.
+    func sendRequest(
+        dataLength: Int, deadline: inout CallDeadline, fill: (UnsafeMutableRawBufferPointer) throws(NTStatus) -> Void
+    ) throws(NTStatus) -> PendingReply {
+        try send(dataLength: dataLength, kind: ALPC_RECORD_REQUEST, reply: .caller, deadline: &deadline, fill: fill)
+    }
+
+    @inline(__always)
+    private func send(
+        dataLength: Int, kind: UInt32, reply: ReplyWait, deadline: inout CallDeadline,
+        fill: (UnsafeMutableRawBufferPointer) throws(NTStatus) -> Void
+    ) throws(NTStatus) -> PendingReply {
         try SlotRecord.validateOutgoing(dataLength: dataLength, maxMessageLength: geometry.maxMessageLength)
         let recordLength = SlotRecord.slotLength(dataLength: dataLength, attributeLength: 0)
-        return try publish(recordLength: recordLength, kind: kind, awaitReply: awaitReply, deadline: &deadline) {
+        return try publish(recordLength: recordLength, kind: kind, reply: reply, deadline: &deadline) {
             (slot, _, cookie, clientId) throws(NTStatus) in
             try SlotRecord.write(
                 dataLength: dataLength, kind: kind, cookie: cookie, clientId: clientId, messageId: 0, callbackId: 0,
@@ -125,38 +173,46 @@ final class ClientChannel: @unchecked Sendable {
         }
     }
 
-    /// Gives the record a cookie (awaited when `awaitReply`), then has the writer publish it:
+    /// Gives the record a cookie (awaited as `reply` says), then has the writer publish it:
     /// `write` fills the slot with the record, given its slot flags, its cookie and the
     /// sender's ClientId. When `write` throws, nothing is published and the cookie is not
     /// awaited.
     ///
-    /// - Returns: the cookie the reply will carry (0 for a datagram).
+    /// - Returns: the cookie the reply will carry (0 for a datagram), and whether the caller
+    ///   holds the consumer role.
     @inline(__always)
     private func publish(
-        recordLength: Int, attributes: OutgoingAttributes? = nil, kind: UInt32, awaitReply: Bool,
+        recordLength: Int, attributes: OutgoingAttributes? = nil, kind: UInt32, reply: ReplyWait,
         deadline: inout CallDeadline,
         write: (UnsafeMutableRawPointer, _ slotFlags: UInt32, _ cookie: UInt32, ClientID) throws(NTStatus) -> Void
-    ) throws(NTStatus) -> UInt32 {
+    ) throws(NTStatus) -> PendingReply {
         try checkOpen()
         let clientId = ClientID(process: UInt64(alpc_getpid()), thread: UInt64(alpc_gettid()))
-        var cookie: UInt32 = 0
+        var pending = PendingReply(cookie: 0, holdsConsumerRole: false)
         if kind != ALPC_RECORD_DATAGRAM {
-            cookie = lastCookie.wrappingAdd(1, ordering: .relaxed).newValue
+            pending.cookie = lastCookie.wrappingAdd(1, ordering: .relaxed).newValue
             // 0 means "no cookie": skipped once every 2^32 requests.
-            if cookie == 0 { cookie = lastCookie.wrappingAdd(1, ordering: .relaxed).newValue }
+            if pending.cookie == 0 { pending.cookie = lastCookie.wrappingAdd(1, ordering: .relaxed).newValue }
             // Awaited before it is published: the reply may come at once.
-            if awaitReply { replies.expect(cookie) }
+            if reply != .none {
+                pending.holdsConsumerRole = replies.expect(pending.cookie, takingConsumerRole: reply == .caller)
+            }
         }
+        let cookie = pending.cookie
         do throws(RecordWriter.Failure) {
             try writer.publish(
                 recordLength: recordLength, attributes: attributes, control: control, deadline: &deadline,
                 liveness: { () throws(NTStatus) in try self.checkAlive() }
             ) { (slot, slotFlags) throws(NTStatus) in try write(slot, slotFlags, cookie, clientId) }
         } catch {
-            if awaitReply { replies.stopExpecting(cookie) }
+            if pending.holdsConsumerRole {
+                replies.releaseConsumer(forgetting: cookie)
+            } else if reply != .none {
+                replies.stopExpecting(cookie)
+            }
             throw settle(error)
         }
-        return cookie
+        return pending
     }
 
     /// The status a call fails with when the writer did not publish; a connection that cannot

@@ -58,9 +58,17 @@ final class ReplyDemultiplexer: @unchecked Sendable {
 
     // MARK: Waiting for replies
 
-    /// A thread will wait for the reply carrying `cookie`.
-    func expect(_ cookie: UInt32) {
-        lock.withLock { awaiting.insert(cookie) }
+    /// A thread will wait for the reply carrying `cookie`; with `takingConsumerRole`, it also
+    /// takes the consumer role if nobody holds it (true: it did, and gives it up with
+    /// ``releaseConsumer(forgetting:)``), so that its receive needs no second turn here.
+    @discardableResult
+    func expect(_ cookie: UInt32, takingConsumerRole: Bool = false) -> Bool {
+        lock.withLock {
+            awaiting.insert(cookie)
+            guard takingConsumerRole, !consumerBusy else { return false }
+            consumerBusy = true
+            return true
+        }
     }
 
     /// Nobody waits for the reply carrying `cookie` any more.
@@ -101,10 +109,12 @@ final class ReplyDemultiplexer: @unchecked Sendable {
         }
     }
 
-    /// Gives the consumer role up, and wakes the threads waiting for a message or the role.
-    func releaseConsumer() {
+    /// Gives the consumer role up, stops waiting for the reply `cookie` (0: none; the caller's
+    /// wait for it ended), and wakes the threads waiting for a message or the role.
+    func releaseConsumer(forgetting cookie: UInt32 = 0) {
         lock.withLock {
             consumerBusy = false
+            if cookie != 0 { awaiting.remove(cookie) }
             lock.broadcast()
         }
     }

@@ -21,9 +21,8 @@ final class ServerReceiver: @unchecked Sendable {
     /// The port's lifecycle log and counters.
     let telemetry: PortTelemetry
 
-    // The receive role.
-    private let roleLock = ConditionLock()
-    private var receiverBusy = false
+    /// The receive role: its holder owns the state below.
+    private let role = ExclusiveRole()
 
     /// Fired when the port closes: ends every asynchronous receive's suspension.
     let closeInterrupt = WaitInterrupt()
@@ -213,25 +212,17 @@ final class ServerReceiver: @unchecked Sendable {
 
     /// Takes the receive role, waiting until `deadline` for another holder to give it up. A
     /// waitable port's readiness is the holder's to keep from then on.
+    @inline(__always)
     private func acquireRole(deadline: inout CallDeadline) throws(NTStatus) {
-        do {
-            roleLock.lock()
-            defer { roleLock.unlock() }
-            while receiverBusy {
-                if !roleLock.wait(until: deadline.instant()) { throw NTStatus.timeout }
-            }
-            receiverBusy = true
-        }
+        try role.acquire(deadline: &deadline)
         if readiness != nil { clearReadiness() }
     }
 
     /// Gives the receive role up, leaving a waitable port's readiness as what is queued says.
+    @inline(__always)
     private func releaseRole() {
         if readiness != nil { settleReadiness() }
-        roleLock.withLock {
-            receiverBusy = false
-            roleLock.broadcast()
-        }
+        role.release()
     }
 
     /// True while spinning may pay: a hot connection's client is awake on another CPU, or a
@@ -280,10 +271,10 @@ final class ServerReceiver: @unchecked Sendable {
     /// dropped.
     func portClosed() {
         accepted.withLock { $0.removeAll() }
-        roleLock.withLock { roleLock.broadcast() }
+        role.wakeAll()
         closeInterrupt.fire()
     }
 
     /// Whether a thread holds the receive role now (a hint: it may change at once).
-    var receiveRoleIsHeld: Bool { roleLock.withLock { receiverBusy } }
+    var receiveRoleIsHeld: Bool { role.isHeld }
 }
