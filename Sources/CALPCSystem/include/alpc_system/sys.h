@@ -116,6 +116,27 @@ int32_t alpc_gettid(void);
 int32_t alpc_getpid(void);
 
 /** A spin-wait hint to the CPU. */
+/**
+ * Asks for the cache line at `address` to be brought into this CPU's cache, to be read soon (a
+ * hint: it never faults and may be ignored).
+ */
+static inline void alpc_prefetch_read(const void *address) {
+    __builtin_prefetch(address, 0, 3);
+}
+
+/**
+ * Asks for the cache line at `address` to be brought into this CPU's cache and owned, to be
+ * written soon: another CPU's copy is invalidated now rather than when the write comes (a hint:
+ * it never faults and may be ignored; PREFETCHW on x86, a no-op on the oldest x86 CPUs).
+ */
+static inline void alpc_prefetch_write(void *address) {
+#if defined(__x86_64__) || defined(__i386__)
+    __asm__ __volatile__("prefetchw %0" : : "m"(*(const char *)address));
+#else
+    __builtin_prefetch(address, 1, 3);
+#endif
+}
+
 static inline void alpc_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
