@@ -241,8 +241,9 @@ final class ClientChannel: @unchecked Sendable {
         try checkOpen()
         let clientId = ClientID(process: UInt64(alpc_getpid()), thread: UInt64(alpc_gettid()))
         do throws(RecordWriter.Failure) {
-            try writer.publishBatch(count: count, deadline: &deadline, liveness: { () throws(NTStatus) in try self.checkAlive() }) {
-                (index, slot) throws(NTStatus) in
+            try writer.publishBatch(
+                count: count, deadline: &deadline, liveness: { () throws(NTStatus) in try self.checkAlive() }
+            ) { (index, slot) throws(NTStatus) in
                 try SlotRecord.write(
                     dataLength: dataLength, kind: ALPC_RECORD_DATAGRAM, cookie: 0, clientId: clientId, messageId: 0,
                     callbackId: 0, to: slot
