@@ -44,30 +44,50 @@ final class WrapperCache: Sendable {
         _ buffer: UnsafeMutableRawPointer, size: Int, attributes: UnsafeMutablePointer<ALPC_MESSAGE_ATTRIBUTES>?,
         _ body: (AlpcMessage) throws(NTStatus) -> (result: Result, reusable: Bool)
     ) throws(NTStatus) -> Result {
-        let entry = take(fitting: buffer, size: size, attributes: attributes)
-            ?? Entry(
-                message: AlpcMessage(
-                    unsafeBuffer: buffer, size: size,
-                    attributes: attributes.map { MessageAttributes(unsafeBuffer: $0) } ?? MessageAttributes(flags: [])),
-                attributesBuffer: attributes)
+        // The kept wrapper is used through the reference the slot owned, handed back as it is:
+        // no reference count changes on the path a C program takes call after call.
+        if let kept = take(fitting: buffer, size: size, attributes: attributes) {
+            let outcome = kept._withUnsafeGuaranteedRef { entry in
+                Swift.Result { () throws(NTStatus) in try body(entry.message) }
+            }
+            switch outcome {
+            case .success(let (result, reusable)):
+                if reusable { put(kept) } else { kept.release() }
+                return result
+            case .failure(let error):
+                kept.release()
+                throw error
+            }
+        }
+        let entry = Entry(
+            message: AlpcMessage(
+                unsafeBuffer: buffer, size: size,
+                attributes: attributes.map { MessageAttributes(unsafeBuffer: $0) } ?? MessageAttributes(flags: [])),
+            attributesBuffer: attributes)
         let (result, reusable) = try body(entry.message)
-        if reusable { put(entry) }
+        if reusable { put(.passRetained(entry)) }
         return result
     }
 
+    /// The kept wrapper, owned (the slot's reference), when it fits; a kept one that does not
+    /// is released.
     private func take(
         fitting buffer: UnsafeMutableRawPointer, size: Int, attributes: UnsafeMutablePointer<ALPC_MESSAGE_ATTRIBUTES>?
-    ) -> Entry? {
+    ) -> Unmanaged<Entry>? {
         let bits = slot.exchange(0, ordering: .acquiring)
         guard bits != 0 else { return nil }
-        let entry = Unmanaged<Entry>.fromOpaque(UnsafeRawPointer(bitPattern: bits)!).takeRetainedValue()
-        return entry.fits(buffer, size: size, attributes: attributes) ? entry : nil
+        let entry = Unmanaged<Entry>.fromOpaque(UnsafeRawPointer(bitPattern: bits)!)
+        if entry._withUnsafeGuaranteedRef({ $0.fits(buffer, size: size, attributes: attributes) }) { return entry }
+        entry.release()
+        return nil
     }
 
-    private func put(_ entry: Entry) {
-        let bits = UInt(bitPattern: Unmanaged.passRetained(entry).toOpaque())
+    /// Keeps `entry` (an owned reference) for the next call, or releases it when another call
+    /// kept one first.
+    private func put(_ entry: Unmanaged<Entry>) {
+        let bits = UInt(bitPattern: entry.toOpaque())
         if !slot.compareExchange(expected: 0, desired: bits, ordering: .releasing).exchanged {
-            Unmanaged<Entry>.fromOpaque(UnsafeRawPointer(bitPattern: bits)!).release()
+            entry.release()
         }
     }
 }
