@@ -1,6 +1,7 @@
 @testable import ALPC
 import CALPC
 import Glibc
+import Synchronization
 import Testing
 
 extension PortsTests {
@@ -86,6 +87,38 @@ extension PortsTests {
             second.kill(signal: SIGKILL)
             _ = second.waitForExit()
             #expect(try server.receive(timeout: .seconds(10)).messageType.kind == .clientDied)
+            #expect(Self.pooled(server) == 0)
+        }
+
+        @Test("Replies kept while a client's ring is full reach it in order once it reads, and give their bytes back to the pool")
+        func keptRepliesArriveInOrder() throws {
+            let (server, client) = try PortsTests.connectedPair()
+            // 64 replies fill the client's ring; the server keeps the other 36 for it. (One
+            // request at a time: the request ring has 64 slots too.)
+            let count = 100
+            for index in 0..<count {
+                try client.send(AlpcMessage(string: "request \(index)"))
+                let request = try server.receive(timeout: .seconds(5))
+                #expect(request.messageType.kind == .request)
+                try request.setData("reply to " + request.string)
+                try server.send(request)
+            }
+            #expect(Self.pooled(server) > 0)
+            // The client's reads ring the server's doorbell; a receiving server then publishes
+            // what it kept.
+            let stop = Atomic<Bool>(false)
+            let receiver = TestThread {
+                while !stop.load(ordering: .relaxed) { _ = try? server.receive(timeout: .milliseconds(20)) }
+            }
+            defer {
+                stop.store(true, ordering: .relaxed)
+                receiver.join()
+            }
+            for index in 0..<count {
+                let reply = try client.receive(timeout: .seconds(5))
+                #expect(reply.messageType.kind == .reply)
+                #expect(reply.string == "reply to request \(index)")
+            }
             #expect(Self.pooled(server) == 0)
         }
 
