@@ -32,7 +32,7 @@ final class RecordWriter: @unchecked Sendable {
     }
 
     /// The ring written.
-    let ring: RingView
+    private let ring: RingView
     private let whenFull: WhenFull
     /// The bounds on what a keeping writer holds for a reader that is behind.
     private let quota: PortQuota
