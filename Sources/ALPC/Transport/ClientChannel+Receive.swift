@@ -111,6 +111,8 @@ extension ClientChannel {
         cookie: UInt32, into sink: inout Sink, deadline: inout CallDeadline, reader: MessageReader
     ) throws(NTStatus) -> Bool {
         var slot: UnsafeMutableRawPointer?
+        // The liveness check reaches the channel without a strong reference (see `publish`).
+        unowned(unsafe) let unretained = self
         do {
             try AdaptiveWait.wait(
                 futexWord: replyRing.tailAddress,
@@ -122,7 +124,7 @@ extension ClientChannel {
                     slot = try consumer.peek()
                     return slot != nil
                 },
-                liveness: { () throws(NTStatus) in try self.checkAlive() }
+                liveness: { () throws(NTStatus) in try unretained.checkAlive() }
             )
         } catch {
             if error == .invalidMessage { markClosed(.portDisconnected) }

@@ -199,10 +199,13 @@ final class ClientChannel: @unchecked Sendable {
             }
         }
         let cookie = pending.cookie
+        // The liveness check reaches the channel without a strong reference: a closure that
+        // captured `self` would retain and release it on every call.
+        unowned(unsafe) let unretained = self
         do throws(RecordWriter.Failure) {
             try writer.publish(
                 recordLength: recordLength, attributes: attributes, control: control, deadline: &deadline,
-                liveness: { () throws(NTStatus) in try self.checkAlive() }
+                liveness: { () throws(NTStatus) in try unretained.checkAlive() }
             ) { (slot, slotFlags) throws(NTStatus) in try write(slot, slotFlags, cookie, clientId) }
         } catch {
             if pending.holdsConsumerRole {
@@ -240,9 +243,10 @@ final class ClientChannel: @unchecked Sendable {
         try SlotRecord.validateOutgoing(dataLength: dataLength, maxMessageLength: geometry.maxMessageLength)
         try checkOpen()
         let clientId = ClientID(process: UInt64(alpc_getpid()), thread: UInt64(alpc_gettid()))
+        unowned(unsafe) let unretained = self  // (see `publish`)
         do throws(RecordWriter.Failure) {
             try writer.publishBatch(
-                count: count, deadline: &deadline, liveness: { () throws(NTStatus) in try self.checkAlive() }
+                count: count, deadline: &deadline, liveness: { () throws(NTStatus) in try unretained.checkAlive() }
             ) { (index, slot) throws(NTStatus) in
                 try SlotRecord.write(
                     dataLength: dataLength, kind: ALPC_RECORD_DATAGRAM, cookie: 0, clientId: clientId, messageId: 0,
