@@ -3,6 +3,17 @@
 struct PendingRequest {
     let channel: ServerChannel
     let cookie: UInt32
+
+    /// Runs `body` with the connection, borrowed from this request, which holds it: a
+    /// reference loaded from a struct would otherwise be retained and released around the
+    /// uses that need it whole (a borrow of its control socket).
+    @inline(__always)
+    func withChannel<Result>(_ body: (ServerChannel) throws(NTStatus) -> Result) throws(NTStatus) -> Result {
+        let outcome = Unmanaged.passUnretained(channel)._withUnsafeGuaranteedRef { channel in
+            Swift.Result { () throws(NTStatus) in try body(channel) }
+        }
+        return try outcome.get()
+    }
 }
 
 /// The requests a server delivered and has not answered, by MessageId.

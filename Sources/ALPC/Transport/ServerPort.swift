@@ -50,40 +50,41 @@ final class ServerPort: @unchecked Sendable {
     func reply(_ message: AlpcMessage) throws(NTStatus) {
         let messageId = message.port.messageId
         let pending = try ledger.takeRequest(messageId)
-        let channel = pending.channel
-        let dataLength: Int
-        let attributes: OutgoingAttributes?
-        do {
-            dataLength = try SlotRecord.validateOutgoing(message, maxMessageLength: channel.geometry.maxMessageLength)
-            attributes = try OutgoingAttributes.travel(with: message)
-                ? OutgoingAttributes.prepare(message, policy: channel.policy) : nil
-        } catch {
-            // The request stays answerable.
-            ledger.restoreRequest(pending, messageId: messageId)
-            throw error
-        }
-        let clientId = replyClientId()
-        let recordLength = SlotRecord.slotLength(dataLength: dataLength, attributeLength: attributes?.encodedLength ?? 0)
-        do {
-            try channel.publish(recordLength: recordLength, attributes: attributes) { slot, slotFlags in
-                if let attributes {
-                    SlotRecord.write(
-                        message, dataLength: dataLength, kind: ALPC_RECORD_REPLY, cookie: pending.cookie,
-                        clientId: clientId, messageId: messageId, callbackId: 0,
-                        attributes: attributes, flags: slotFlags, to: slot)
-                } else {
-                    SlotRecord.write(
-                        message, dataLength: dataLength, kind: ALPC_RECORD_REPLY, cookie: pending.cookie,
-                        clientId: clientId, messageId: messageId, callbackId: 0, to: slot)
-                }
+        try pending.withChannel { (channel) throws(NTStatus) in
+            let dataLength: Int
+            let attributes: OutgoingAttributes?
+            do throws(NTStatus) {
+                dataLength = try SlotRecord.validateOutgoing(message, maxMessageLength: channel.geometry.maxMessageLength)
+                attributes = try OutgoingAttributes.travel(with: message)
+                    ? OutgoingAttributes.prepare(message, policy: channel.policy) : nil
+            } catch {
+                // The request stays answerable.
+                ledger.restoreRequest(pending, messageId: messageId)
+                throw error
             }
-        } catch {
-            // Over quota, nothing was sent: the request stays answerable.
-            if error == .quotaExceeded { ledger.restoreRequest(pending, messageId: messageId) }
-            throw error
+            let clientId = replyClientId()
+            let recordLength = SlotRecord.slotLength(dataLength: dataLength, attributeLength: attributes?.encodedLength ?? 0)
+            do throws(NTStatus) {
+                try channel.publish(recordLength: recordLength, attributes: attributes) { slot, slotFlags in
+                    if let attributes {
+                        SlotRecord.write(
+                            message, dataLength: dataLength, kind: ALPC_RECORD_REPLY, cookie: pending.cookie,
+                            clientId: clientId, messageId: messageId, callbackId: 0,
+                            attributes: attributes, flags: slotFlags, to: slot)
+                    } else {
+                        SlotRecord.write(
+                            message, dataLength: dataLength, kind: ALPC_RECORD_REPLY, cookie: pending.cookie,
+                            clientId: clientId, messageId: messageId, callbackId: 0, to: slot)
+                    }
+                }
+            } catch {
+                // Over quota, nothing was sent: the request stays answerable.
+                if error == .quotaExceeded { ledger.restoreRequest(pending, messageId: messageId) }
+                throw error
+            }
+            attributes?.finish()
+            telemetry.replySent(bytes: dataLength)
         }
-        attributes?.finish()
-        telemetry.replySent(bytes: dataLength)
     }
 
     /// Sends a reply of `dataLength` bytes, without attributes, to the pending request
@@ -94,27 +95,28 @@ final class ServerPort: @unchecked Sendable {
         to messageId: UInt32, dataLength: Int, fill: (UnsafeMutableRawBufferPointer) throws(NTStatus) -> Void
     ) throws(NTStatus) {
         let pending = try ledger.takeRequest(messageId)
-        let channel = pending.channel
-        var keepPending = true
-        do {
-            try SlotRecord.validateOutgoing(dataLength: dataLength, maxMessageLength: channel.geometry.maxMessageLength)
-            keepPending = false
-            let clientId = replyClientId()
-            try channel.publish(
-                recordLength: SlotRecord.slotLength(dataLength: dataLength, attributeLength: 0),
-                write: { (slot, _) throws(NTStatus) in
-                    keepPending = true
-                    try SlotRecord.write(
-                        dataLength: dataLength, kind: ALPC_RECORD_REPLY, cookie: pending.cookie, clientId: clientId,
-                        messageId: messageId, callbackId: 0, to: slot, fill: fill)
-                    keepPending = false
-                })
-            telemetry.replySent(bytes: dataLength)
-        } catch {
-            // As for the copying reply: a refused length, a failed fill or a reply over quota
-            // leaves the request answerable.
-            if keepPending || error == .quotaExceeded { ledger.restoreRequest(pending, messageId: messageId) }
-            throw error
+        try pending.withChannel { (channel) throws(NTStatus) in
+            var keepPending = true
+            do throws(NTStatus) {
+                try SlotRecord.validateOutgoing(dataLength: dataLength, maxMessageLength: channel.geometry.maxMessageLength)
+                keepPending = false
+                let clientId = replyClientId()
+                try channel.publish(
+                    recordLength: SlotRecord.slotLength(dataLength: dataLength, attributeLength: 0),
+                    write: { (slot, _) throws(NTStatus) in
+                        keepPending = true
+                        try SlotRecord.write(
+                            dataLength: dataLength, kind: ALPC_RECORD_REPLY, cookie: pending.cookie, clientId: clientId,
+                            messageId: messageId, callbackId: 0, to: slot, fill: fill)
+                        keepPending = false
+                    })
+                telemetry.replySent(bytes: dataLength)
+            } catch {
+                // As for the copying reply: a refused length, a failed fill or a reply over quota
+                // leaves the request answerable.
+                if keepPending || error == .quotaExceeded { ledger.restoreRequest(pending, messageId: messageId) }
+                throw error
+            }
         }
     }
 
