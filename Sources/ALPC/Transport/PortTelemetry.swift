@@ -6,9 +6,9 @@ internal import Synchronization
 /// and a gauge through swift-metrics, every one with the dimension `port` (the port's name).
 ///
 /// Nothing here runs per message: the receiving thread adds what it delivered to counts of
-/// its own and hands them over (``flushTraffic(messages:bytes:)``) every few thousand messages
-/// and whenever it goes to sleep; replies, sent from any thread, add to two relaxed atomics
-/// that the same hand-over reads.
+/// its own and hands them over (``flushTraffic(messages:bytes:replies:replyBytes:)``) every
+/// few thousand messages and whenever it goes to sleep, with the replies the ledger counted
+/// meanwhile (a reply, sent from any thread, takes the ledger's lock anyway).
 final class PortTelemetry: Sendable {
     let logger: Logger
     private let messagesReceived: Counter
@@ -22,9 +22,6 @@ final class PortTelemetry: Sendable {
     private let violations: Counter
     private let open: Gauge
     private let openCount = Atomic<Int>(0)
-    /// Replies and their data bytes not yet handed to the counters.
-    private let unflushedReplies = Atomic<UInt64>(0)
-    private let unflushedReplyBytes = Atomic<UInt64>(0)
 
     init(portName: String, logger: Logger, metricsFactory: any MetricsFactory) {
         var logger = logger
@@ -46,22 +43,13 @@ final class PortTelemetry: Sendable {
 
     // MARK: Traffic
 
-    /// A reply of `bytes` data bytes was sent.
-    @inline(never)
-    func replySent(bytes: Int) {
-        unflushedReplies.add(1, ordering: .relaxed)
-        unflushedReplyBytes.add(UInt64(bytes), ordering: .relaxed)
-    }
-
-    /// Hands the receiver's counts, and the replies counted since the last hand-over, to the
-    /// counters.
-    func flushTraffic(messages: UInt64, bytes: UInt64) {
+    /// Hands the receiver's counts of messages and data bytes delivered, and of replies and
+    /// their data bytes sent, to the counters.
+    func flushTraffic(messages: UInt64, bytes: UInt64, replies: UInt64, replyBytes: UInt64) {
         if messages > 0 {
             messagesReceived.increment(by: Int64(clamping: messages))
             bytesReceived.increment(by: Int64(clamping: bytes))
         }
-        let replies = unflushedReplies.exchange(0, ordering: .relaxed)
-        let replyBytes = unflushedReplyBytes.exchange(0, ordering: .relaxed)
         if replies > 0 {
             repliesSent.increment(by: Int64(clamping: replies))
             bytesSent.increment(by: Int64(clamping: replyBytes))

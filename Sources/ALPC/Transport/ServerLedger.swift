@@ -24,6 +24,9 @@ final class ServerLedger: @unchecked Sendable {
     @exclusivity(unchecked) private var nextMessageId: UInt32 = 0
     @exclusivity(unchecked) private var pendingRequests = PendingRequests()
     @exclusivity(unchecked) private var pendingConnections: [UInt32: Handshake] = [:]
+    /// Replies sent since ``takeReplyTraffic()`` last ran, and their data bytes.
+    @exclusivity(unchecked) private var repliesSent: UInt64 = 0
+    @exclusivity(unchecked) private var replyBytesSent: UInt64 = 0
     /// The senders of the last ``rememberedSenders`` messages, by MessageId modulo their
     /// number: a buffer of its own (an array would check its uniqueness on every write).
     private let senders: UnsafeMutableBufferPointer<RememberedSender> = {
@@ -96,19 +99,41 @@ final class ServerLedger: @unchecked Sendable {
         lock.withLock { pendingRequests.insert(PendingRequest(channel: channel, cookie: cookie), for: messageId) }
     }
 
-    /// Takes the request `messageId` from those waiting for a reply.
+    /// Takes the request `messageId` from those waiting for a reply, and counts its reply, of
+    /// `replyBytes` data bytes, as sent (``replyFailed(_:messageId:bytes:answerable:)`` takes
+    /// that back).
     ///
     /// - Throws: `.invalidParameter` for MessageId 0, `.invalidMessage` when no request with
     ///   that MessageId waits (unknown, or already answered).
-    func takeRequest(_ messageId: UInt32) throws(NTStatus) -> PendingRequest {
+    func takeRequest(_ messageId: UInt32, replyBytes: Int) throws(NTStatus) -> PendingRequest {
         guard messageId != 0 else { throw .invalidParameter }
-        guard let pending = lock.withLock({ pendingRequests.remove(messageId) }) else { throw .invalidMessage }
+        let pending = lock.withLock { () -> PendingRequest? in
+            guard let pending = pendingRequests.remove(messageId) else { return nil }
+            repliesSent &+= 1
+            replyBytesSent &+= UInt64(truncatingIfNeeded: replyBytes)
+            return pending
+        }
+        guard let pending else { throw .invalidMessage }
         return pending
     }
 
-    /// Makes the request `messageId` answerable again after a reply that sent nothing.
-    func restoreRequest(_ pending: PendingRequest, messageId: UInt32) {
-        lock.withLock { pendingRequests.insert(pending, for: messageId) }
+    /// The reply of `bytes` data bytes to `pending`, taken as `messageId`, was not sent: it no
+    /// longer counts, and with `answerable` the request can be answered again.
+    func replyFailed(_ pending: PendingRequest, messageId: UInt32, bytes: Int, answerable: Bool) {
+        lock.withLock {
+            repliesSent &-= 1
+            replyBytesSent &-= UInt64(truncatingIfNeeded: bytes)
+            if answerable { pendingRequests.insert(pending, for: messageId) }
+        }
+    }
+
+    /// The replies sent, and their data bytes, since the last call: counted here, under the
+    /// lock a reply takes anyway, rather than with atomics of their own.
+    func takeReplyTraffic() -> (replies: UInt64, bytes: UInt64) {
+        lock.withLock {
+            defer { (repliesSent, replyBytesSent) = (0, 0) }
+            return (repliesSent, replyBytesSent)
+        }
     }
 
     /// Forgets the requests that came on `channel` (it is gone).

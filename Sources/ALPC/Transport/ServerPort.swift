@@ -49,7 +49,8 @@ final class ServerPort: @unchecked Sendable {
     /// Sends `message` as the reply to the pending request it names by MessageId.
     func reply(_ message: AlpcMessage) throws(NTStatus) {
         let messageId = message.port.messageId
-        let pending = try ledger.takeRequest(messageId)
+        let replyBytes = Int(message.port.dataLength)
+        let pending = try ledger.takeRequest(messageId, replyBytes: replyBytes)
         try pending.withChannel { (channel) throws(NTStatus) in
             let dataLength: Int
             let attributes: OutgoingAttributes?
@@ -59,7 +60,7 @@ final class ServerPort: @unchecked Sendable {
                     ? OutgoingAttributes.prepare(message, policy: channel.policy) : nil
             } catch {
                 // The request stays answerable.
-                ledger.restoreRequest(pending, messageId: messageId)
+                ledger.replyFailed(pending, messageId: messageId, bytes: replyBytes, answerable: true)
                 throw error
             }
             let clientId = replyClientId()
@@ -79,11 +80,10 @@ final class ServerPort: @unchecked Sendable {
                 }
             } catch {
                 // Over quota, nothing was sent: the request stays answerable.
-                if error == .quotaExceeded { ledger.restoreRequest(pending, messageId: messageId) }
+                ledger.replyFailed(pending, messageId: messageId, bytes: replyBytes, answerable: error == .quotaExceeded)
                 throw error
             }
             attributes?.finish()
-            telemetry.replySent(bytes: dataLength)
         }
     }
 
@@ -94,7 +94,7 @@ final class ServerPort: @unchecked Sendable {
     func reply(
         to messageId: UInt32, dataLength: Int, fill: (UnsafeMutableRawBufferPointer) throws(NTStatus) -> Void
     ) throws(NTStatus) {
-        let pending = try ledger.takeRequest(messageId)
+        let pending = try ledger.takeRequest(messageId, replyBytes: dataLength)
         try pending.withChannel { (channel) throws(NTStatus) in
             var keepPending = true
             do throws(NTStatus) {
@@ -110,11 +110,11 @@ final class ServerPort: @unchecked Sendable {
                             messageId: messageId, callbackId: 0, to: slot, fill: fill)
                         keepPending = false
                     })
-                telemetry.replySent(bytes: dataLength)
             } catch {
                 // As for the copying reply: a refused length, a failed fill or a reply over quota
                 // leaves the request answerable.
-                if keepPending || error == .quotaExceeded { ledger.restoreRequest(pending, messageId: messageId) }
+                ledger.replyFailed(
+                    pending, messageId: messageId, bytes: dataLength, answerable: keepPending || error == .quotaExceeded)
                 throw error
             }
         }

@@ -182,7 +182,8 @@ final class ServerReceiver: @unchecked Sendable {
     /// Hands the delivered messages counted so far (and the replies) to the port's counters.
     /// Holding the receive role.
     func flushTraffic() {
-        telemetry.flushTraffic(messages: unflushedMessages, bytes: unflushedBytes)
+        let sent = ledger.takeReplyTraffic()
+        telemetry.flushTraffic(messages: unflushedMessages, bytes: unflushedBytes, replies: sent.replies, replyBytes: sent.bytes)
         unflushedMessages = 0
         unflushedBytes = 0
     }
