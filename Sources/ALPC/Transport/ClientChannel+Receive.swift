@@ -63,6 +63,8 @@ extension ClientChannel {
         // A caller that took the consumer role with its request consumes at once: nobody else
         // read the ring since, so its reply cannot be parked.
         var holdsRole = holdsConsumerRole
+        // The closed-status check reaches the channel without a strong reference (see `publish`).
+        unowned(unsafe) let unretained = self
         while true {
             let turn: ReplyDemultiplexer.Turn
             if holdsRole {
@@ -70,7 +72,9 @@ extension ClientChannel {
                 turn = .consume
             } else {
                 do throws(NTStatus) {
-                    turn = try replies.nextTurn(for: cookie, deadline: &deadline) { closedStatus.load(ordering: .acquiring) }
+                    turn = try replies.nextTurn(for: cookie, deadline: &deadline) {
+                        unretained.closedStatus.load(ordering: .acquiring)
+                    }
                 } catch {
                     if cookie != 0 && !(keepExpecting && error == .timeout) {
                         replies.stopExpecting(cookie)
@@ -91,14 +95,18 @@ extension ClientChannel {
                     replies.releaseConsumer(forgetting: cookie)
                     return
                 case .success(false):
-                    replies.releaseConsumer()
+                    replies.releaseConsumer(stillExpecting: cookie)
                     continue
                 case .failure(let error):
                     // A reply too big for the buffer stays on the ring; once nobody awaits its
                     // cookie, the next receive gets it.
                     let ended = cookie != 0 && !(keepExpecting && error == .timeout)
-                    replies.releaseConsumer(forgetting: ended ? cookie : 0)
-                    if ended { telemetry.callEnded(error) }
+                    if ended {
+                        replies.releaseConsumer(forgetting: cookie)
+                        telemetry.callEnded(error)
+                    } else {
+                        replies.releaseConsumer(stillExpecting: cookie)
+                    }
                     throw error
                 }
             }

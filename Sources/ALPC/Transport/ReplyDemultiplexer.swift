@@ -8,7 +8,13 @@ internal import Synchronization
 /// for another thread is parked in that thread's mailbox, a message nobody waits for in the
 /// inbox (bounded by the connection's quota), and the reply to a cancelled request is
 /// dropped. The other threads wait here, with their deadlines, for their message or for the
-/// role. All of this state is guarded by this type's lock.
+/// role. All of this state is guarded by this type's lock, except the role itself.
+///
+/// The role is an atomic flag, so that the common synchronous caller, alone on its
+/// connection, takes it with its request (one compare-and-exchange, its cookie kept as the
+/// holder's instead of in the set of awaited cookies) and gives it up with its reply (one
+/// exchange and one load), without the lock. The lock is taken when the role is busy, when a
+/// message must be parked, and to wake threads that announced that they wait.
 final class ReplyDemultiplexer: @unchecked Sendable {
     /// A message consumed from the reply ring for a thread other than the consumer.
     struct Parked {
@@ -28,7 +34,7 @@ final class ReplyDemultiplexer: @unchecked Sendable {
         /// ``requeue(_:first:)`` when it does not fit).
         case deliver(Parked, requeueFirst: Bool)
         /// Consume the reply ring: the caller holds the consumer role until
-        /// ``releaseConsumer()``.
+        /// ``releaseConsumer(forgetting:)``.
         case consume
     }
 
@@ -36,9 +42,16 @@ final class ReplyDemultiplexer: @unchecked Sendable {
     static let maxCancelled = 4096
 
     private let quota: PortQuota
+    /// Whether a thread holds the consumer role.
+    private let consumerHeld = Atomic<Bool>(false)
+    /// The cookie of the reply the holder took the role for with ``expect(_:takingConsumerRole:)``
+    /// (0: none): awaited, though not in `awaiting`. Written by the holder only.
+    private let consumerCookie = Atomic<UInt32>(0)
+    /// How many threads wait (or are about to) in ``nextTurn(for:deadline:closedStatus:)``:
+    /// the holder wakes them when it gives the role up.
+    private let waiting = Atomic<Int>(0)
     private let lock = ConditionLock()
     // Guarded by lock.
-    @exclusivity(unchecked) private var consumerBusy = false
     @exclusivity(unchecked) private var awaiting = CookieSet()
     @exclusivity(unchecked) private var mailbox: [UInt32: Parked] = [:]
     @exclusivity(unchecked) private var inbox: [Parked] = []
@@ -60,15 +73,23 @@ final class ReplyDemultiplexer: @unchecked Sendable {
 
     /// A thread will wait for the reply carrying `cookie`; with `takingConsumerRole`, it also
     /// takes the consumer role if nobody holds it (true: it did, and gives it up with
-    /// ``releaseConsumer(forgetting:)``), so that its receive needs no second turn here.
+    /// ``releaseConsumer(forgetting:)`` or ``releaseConsumer(stillExpecting:)``), so that its
+    /// receive needs no second turn here.
     @discardableResult
+    @inline(__always)
     func expect(_ cookie: UInt32, takingConsumerRole: Bool = false) -> Bool {
-        lock.withLock {
-            awaiting.insert(cookie)
-            guard takingConsumerRole, !consumerBusy else { return false }
-            consumerBusy = true
+        if takingConsumerRole && takeConsumerRole() {
+            consumerCookie.store(cookie, ordering: .relaxed)
             return true
         }
+        lock.withLock { awaiting.insert(cookie) }
+        return false
+    }
+
+    /// Takes the consumer role if nobody holds it.
+    @inline(__always)
+    private func takeConsumerRole() -> Bool {
+        consumerHeld.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged
     }
 
     /// Nobody waits for the reply carrying `cookie` any more.
@@ -101,22 +122,48 @@ final class ReplyDemultiplexer: @unchecked Sendable {
             }
             let status = closedStatus()
             if status != 0 { throw NTStatus(rawValue: status) }
-            if !consumerBusy {
-                consumerBusy = true
+            if takeConsumerRole() { return .consume }
+            // Announced before the last try: a holder that leaves after it sees the count and
+            // wakes this thread.
+            waiting.wrappingAdd(1, ordering: .sequentiallyConsistent)
+            if takeConsumerRole() {
+                waiting.wrappingSubtract(1, ordering: .relaxed)
                 return .consume
             }
-            if !lock.wait(until: deadline.instant()) { throw .timeout }
+            let woken = lock.wait(until: deadline.instant())
+            waiting.wrappingSubtract(1, ordering: .relaxed)
+            if !woken { throw .timeout }
         }
     }
 
     /// Gives the consumer role up, stops waiting for the reply `cookie` (0: none; the caller's
     /// wait for it ended), and wakes the threads waiting for a message or the role.
+    @inline(__always)
     func releaseConsumer(forgetting cookie: UInt32 = 0) {
-        lock.withLock {
-            consumerBusy = false
-            if cookie != 0 { awaiting.remove(cookie) }
-            lock.broadcast()
+        if cookie != 0 {
+            if consumerCookie.load(ordering: .relaxed) == cookie {
+                consumerCookie.store(0, ordering: .relaxed)
+            } else {
+                lock.withLock { awaiting.remove(cookie) }
+            }
         }
+        giveUpConsumerRole()
+    }
+
+    /// Gives the consumer role up while the caller still waits for the reply `cookie`, which
+    /// another thread may now read and must park for it.
+    func releaseConsumer(stillExpecting cookie: UInt32) {
+        if cookie != 0 && consumerCookie.load(ordering: .relaxed) == cookie {
+            lock.withLock { awaiting.insert(cookie) }
+            consumerCookie.store(0, ordering: .relaxed)
+        }
+        giveUpConsumerRole()
+    }
+
+    @inline(__always)
+    private func giveUpConsumerRole() {
+        consumerHeld.store(false, ordering: .sequentiallyConsistent)
+        if waiting.load(ordering: .sequentiallyConsistent) > 0 { wakeAll() }
     }
 
     /// Puts back a message the receiver did not load: first in line, or last. It was kept
@@ -138,7 +185,7 @@ final class ReplyDemultiplexer: @unchecked Sendable {
         lock.withLock { !inbox.isEmpty || !mailbox.isEmpty }
     }
 
-    /// Wakes every waiting thread (the connection closed).
+    /// Wakes every waiting thread (the connection closed, or the role was given up).
     func wakeAll() {
         lock.withLock { lock.broadcast() }
     }
@@ -171,7 +218,9 @@ final class ReplyDemultiplexer: @unchecked Sendable {
     ///   request a thread waits for.
     func cancel(_ cookie: UInt32, issued: UInt32) throws(NTStatus) {
         try lock.withLock { () throws(NTStatus) in
-            guard cookie != 0, cookie <= issued, !awaiting.contains(cookie) else { throw .invalidMessage }
+            guard cookie != 0, cookie <= issued, !awaiting.contains(cookie),
+                consumerCookie.load(ordering: .relaxed) != cookie
+            else { throw .invalidMessage }
             if let index = inbox.firstIndex(where: { $0.cookie == cookie }) {
                 inboxBytes -= inbox.remove(at: index).bytes.count
                 return
