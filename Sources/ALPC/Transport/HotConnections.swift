@@ -18,10 +18,11 @@ struct HotConnections {
     /// How many connections are hot.
     var count: Int { channels.count }
 
-    /// The connection `step` places after the scan's start (`step` below ``count``).
+    /// The connection `step` places after the scan's start (`step` below ``count``), not
+    /// retained: the set holds it until ``remove(_:)``.
     @inline(__always)
-    func scanned(_ step: Int) -> ServerChannel {
-        channels[(cursor &+ step) % channels.count]
+    func scanned(_ step: Int) -> Unmanaged<ServerChannel> {
+        Unmanaged.passUnretained(channels[(cursor &+ step) % channels.count])
     }
 
     /// Starts the next scan after the connection `step` places after this one's start: the

@@ -62,16 +62,17 @@ final class PeerResources: @unchecked Sendable {
     let quota: PortQuota
 
     private let lock = ConditionLock()
-    private var sections: [UInt64: SectionRecord] = [:]
-    private var ready: [Attachment] = []
-    private var partial: Attachment?
-    private var nextSequence: UInt32 = 1
-    private var isClosed = false
+    // Guarded by lock (so not checked for exclusive access at run time as well).
+    @exclusivity(unchecked) private var sections: [UInt64: SectionRecord] = [:]
+    @exclusivity(unchecked) private var ready: [Attachment] = []
+    @exclusivity(unchecked) private var partial: Attachment?
+    @exclusivity(unchecked) private var nextSequence: UInt32 = 1
+    @exclusivity(unchecked) private var isClosed = false
     /// Bytes of the registered sections.
-    private var sectionBytes: UInt64 = 0
+    @exclusivity(unchecked) private var sectionBytes: UInt64 = 0
     /// Descriptors held for the peer: one per registered section, and those of attachments
     /// not yet taken off ``ready``.
-    private var heldDescriptors = 0
+    @exclusivity(unchecked) private var heldDescriptors = 0
 
     /// The most descriptors one attachment may carry: a full indirect array and an event.
     static let maxDescriptors = Int(ALPC_INDIRECT_HANDLE_MAX) + 1

@@ -24,65 +24,85 @@ extension ServerReceiver {
         let count = hot.count
         guard count > 0 else { return 0 }
         for step in 0..<count {
-            let channel = hot.scanned(step)
-            let slot: UnsafeMutableRawPointer?
-            do {
-                slot = try channel.consumer.peek()
-            } catch {
-                beginClosing(channel, .died)
-                slot = nil
-            }
-            guard let slot else {
-                if channel.closing != nil {
-                    finishClosing(channel)
-                    return try deliverControlEvent(into: &sink, reader: reader) ? 1 : 0
+            // Borrowed from the hot set, which holds the connection while it is scanned (and
+            // `finishClosing` queues its last event before letting it go): no reference counted.
+            // (The sink goes in by address: an inout captured by the closures would be checked
+            // for exclusive access at run time.)
+            let outcome = withUnsafeMutablePointer(to: &sink) { sink in
+                hot.scanned(step)._withUnsafeGuaranteedRef { channel in
+                    Result { () throws(NTStatus) -> Int? in
+                        try deliver(from: channel, scannedAt: step, into: &sink.pointee, batch: batch, reader: reader)
+                    }
                 }
-                continue
             }
-            hot.advance(past: step)
-            // A batch takes the MessageIds of the records already published under one lock of
-            // the ledger, not one per record, and ends with them.
-            var (reservedId, limit) = batch > 1 ? reserveBatch(of: channel, upTo: batch) : (nil, 1)
-            var delivered = 0
-            var failure: NTStatus?
-            switch deliverRecord(slot, of: channel, into: &sink, reader: reader, messageId: reservedId) {
-            case .delivered:
-                delivered = 1
-            case .deliveredThenFailed(let error):
-                delivered = 1
-                failure = error
-            case .notLoaded(let error):
-                throw error
-            case .broken:
-                // A client that writes garbage or breaks the protocol is treated as gone: its
-                // messages stop here, and nothing of the broken record is delivered.
-                abandon(channel, "a malformed record")
-                return try deliverControlEvent(into: &sink, reader: reader) ? 1 : 0
-            }
-            // More of the same ring, as long as they come whole; anything else waits for the
-            // next receive, which sees it first.
-            while failure == nil && delivered < limit, let next = try? channel.consumer.peek(after: delivered) {
-                reservedId = reservedId.map(ServerLedger.messageId(after:))
-                switch deliverRecord(next, of: channel, into: &sink, reader: reader, messageId: reservedId) {
-                case .delivered:
-                    delivered += 1
-                    continue
-                case .deliveredThenFailed(let error):
-                    delivered += 1
-                    failure = error
-                case .notLoaded, .broken:
-                    break
-                }
-                break
-            }
-            // The slots are released whatever the receiver did with the messages.
-            if channel.consumer.release(count: delivered) { _ = alpc_futex_wake(channel.requestRing.headAddress, Int32.max) }
-            unflushedMessages &+= UInt64(delivered)
-            if unflushedMessages >= Self.trafficFlushInterval { flushTraffic() }
-            if let failure { throw failure }
-            return delivered
+            if let delivered = try outcome.get() { return delivered }
         }
         return 0
+    }
+
+    /// Delivers the oldest records of `channel`, found `step` places after the scan's start
+    /// (see ``deliverFromHotRing(into:batch:reader:)``): how many, or nil when its ring holds
+    /// none and the scan goes on.
+    @inline(__always)
+    private func deliver<Sink: MessageSink>(
+        from channel: ServerChannel, scannedAt step: Int, into sink: inout Sink, batch: Int, reader: MessageReader
+    ) throws(NTStatus) -> Int? {
+        let slot: UnsafeMutableRawPointer?
+        do {
+            slot = try channel.consumer.peek()
+        } catch {
+            beginClosing(channel, .died)
+            slot = nil
+        }
+        guard let slot else {
+            if channel.closing != nil {
+                finishClosing(channel)
+                return try deliverControlEvent(into: &sink, reader: reader) ? 1 : 0
+            }
+            return nil
+        }
+        hot.advance(past: step)
+        // A batch takes the MessageIds of the records already published under one lock of
+        // the ledger, not one per record, and ends with them.
+        var (reservedId, limit) = batch > 1 ? reserveBatch(of: channel, upTo: batch) : (nil, 1)
+        var delivered = 0
+        var failure: NTStatus?
+        switch deliverRecord(slot, of: channel, into: &sink, reader: reader, messageId: reservedId) {
+        case .delivered:
+            delivered = 1
+        case .deliveredThenFailed(let error):
+            delivered = 1
+            failure = error
+        case .notLoaded(let error):
+            throw error
+        case .broken:
+            // A client that writes garbage or breaks the protocol is treated as gone: its
+            // messages stop here, and nothing of the broken record is delivered.
+            abandon(channel, "a malformed record")
+            return try deliverControlEvent(into: &sink, reader: reader) ? 1 : 0
+        }
+        // More of the same ring, as long as they come whole; anything else waits for the
+        // next receive, which sees it first.
+        while failure == nil && delivered < limit, let next = try? channel.consumer.peek(after: delivered) {
+            reservedId = reservedId.map(ServerLedger.messageId(after:))
+            switch deliverRecord(next, of: channel, into: &sink, reader: reader, messageId: reservedId) {
+            case .delivered:
+                delivered += 1
+                continue
+            case .deliveredThenFailed(let error):
+                delivered += 1
+                failure = error
+            case .notLoaded, .broken:
+                break
+            }
+            break
+        }
+        // The slots are released whatever the receiver did with the messages.
+        if channel.consumer.release(count: delivered) { _ = alpc_futex_wake(channel.requestRing.headAddress, Int32.max) }
+        unflushedMessages &+= UInt64(delivered)
+        if unflushedMessages >= Self.trafficFlushInterval { flushTraffic() }
+        if let failure { throw failure }
+        return delivered
     }
 
     /// The MessageIds of the records `channel`'s ring has published, up to `batch`, taken

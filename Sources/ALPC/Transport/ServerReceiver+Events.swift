@@ -95,12 +95,13 @@ extension ServerReceiver {
 
     /// Ends a drained closing connection: queues LPC_PORT_CLOSED or LPC_CLIENT_DIED, forgets it.
     func finishClosing(_ channel: ServerChannel) {
+        // Queued first: the event holds the connection while the sets below let it go (the
+        // receiver scans hot connections without references of its own).
+        controlQueue.append(.closed(channel, channel.closing ?? .died, messageId: ledger.newMessageId()))
         hot.remove(channel)
         forgetAccepted(channel)
         controlPlane.remove(channel)
-        let messageId = ledger.newMessageId()
         channel.closeFromServer()
         telemetry.connectionEnded(channel.peer, clientDied: channel.closing != .closed)
-        controlQueue.append(.closed(channel, channel.closing ?? .died, messageId: messageId))
     }
 }
