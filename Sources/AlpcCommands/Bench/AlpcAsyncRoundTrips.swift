@@ -13,7 +13,7 @@ extension AlpcRoundTrips {
         }
         // The task is the only user of these while the caller waits for it.
         nonisolated(unsafe) let loop = AsyncLoop(
-            client: client, request: request, reply: reply, payload: payload, warmup: warmup,
+            client: asyncClient, request: request, reply: reply, payload: payload, warmup: warmup,
             idleGapNanos: idleGapNanos, deadline: deadline, samples: samples)
         let finished = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var outcome: Result<Int, BenchError> = .success(0)

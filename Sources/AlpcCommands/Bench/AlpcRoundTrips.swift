@@ -2,8 +2,10 @@ import ALPC
 
 /// The bench process's side of the ALPC measurements, against `alpc bench-peer`.
 ///
-/// One connection carries the round trips and the datagrams; its messages are allocated once
-/// per payload size and reused, so the timed loops allocate nothing and measure the transport.
+/// One connection carries the blocking round trips and the datagrams, a second one the
+/// asynchronous round trips (an `await` makes its connection polled by the process's reactor,
+/// which would then tax every blocking call on it); the messages are allocated once per
+/// payload size and reused, so the timed loops allocate nothing and measure the transport.
 final class AlpcRoundTrips {
     /// How a payload travels in a round trip.
     enum Method {
@@ -49,6 +51,8 @@ final class AlpcRoundTrips {
 
     let portName: String
     let client: AlpcClient
+    /// The connection of the asynchronous round trips.
+    let asyncClient: AlpcClient
     private(set) var messages: [Int: (request: AlpcMessage, reply: AlpcMessage)] = [:]
     /// Per view payload: its section and view (created once), the request naming the view and
     /// the message the reply is received into.
@@ -61,6 +65,25 @@ final class AlpcRoundTrips {
         let inline = payloads.filter { Self.method(forPayload: $0) == .inlineMessage }
         let maxMessageLength = PortMessageLayout.headerSize + max(inline.max() ?? 0, 64)
         self.portName = portName
+        client = try Self.connect(portName: portName, maxMessageLength: maxMessageLength)
+        asyncClient = try Self.connect(portName: portName, maxMessageLength: maxMessageLength)
+        do {
+            doneQuery = try AlpcMessage(data: PeerProtocol.doneQuery)
+        } catch {
+            throw .alpc(what: "making the datagram count query", status: error)
+        }
+        doneReply = AlpcMessage()
+        for payload in inline {
+            messages[payload] = (Self.message(payload: payload), Self.message(payload: payload))
+        }
+        for payload in payloads where Self.method(forPayload: payload) == .viewAttribute {
+            views[payload] = try Self.viewSetup(client: client, payload: payload)
+        }
+    }
+
+    /// A connection to the peer carrying messages of `maxMessageLength` bytes.
+    private static func connect(portName: String, maxMessageLength: Int) throws(BenchError) -> AlpcClient {
+        let client: AlpcClient
         do {
             let connect = AlpcMessage()
             try connect.setData(PeerProtocol.connectData(maxMessageLength: maxMessageLength))
@@ -68,20 +91,13 @@ final class AlpcRoundTrips {
             attributes.maxMessageLength = maxMessageLength
             client = try AlpcClient(
                 portName: portName, connectMessage: connect, attributes: attributes, timeout: Self.callTimeout)
-            doneQuery = try AlpcMessage(data: PeerProtocol.doneQuery)
         } catch {
             throw .alpc(what: "connecting to the bench peer", status: error)
         }
-        doneReply = AlpcMessage()
         guard client.maxMessageLength >= maxMessageLength else {
             throw .peer("the connection carries \(client.maxMessageLength)-byte messages, \(maxMessageLength) needed")
         }
-        for payload in inline {
-            messages[payload] = (Self.message(payload: payload), Self.message(payload: payload))
-        }
-        for payload in payloads where Self.method(forPayload: payload) == .viewAttribute {
-            views[payload] = try Self.viewSetup(client: client, payload: payload)
-        }
+        return client
     }
 
     /// Creates a section and a view of `payload` bytes, fills the view with a pattern (so its

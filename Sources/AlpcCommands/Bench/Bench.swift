@@ -100,7 +100,10 @@ extension AlpcCommand {
             let peer = try PeerProcess.spawn(portName: portName, cpu: cpus.responder, readyTimeoutNanos: 10_000_000_000)
             defer { peer.terminate() }
             let alpc = try AlpcRoundTrips(portName: portName, payloads: plan.payloads)
-            defer { alpc.client.disconnect() }
+            defer {
+                alpc.client.disconnect()
+                alpc.asyncClient.disconnect()
+            }
             let alpcC = try AlpcCRoundTrips(portName: portName, maxMessageLength: alpc.client.maxMessageLength)
             let run = BenchRun(plan: plan, cpus: cpus, idleGapNanos: idleGapNanos, alpc: alpc, alpcC: alpcC)
             try run.run(start: start)
