@@ -8,13 +8,26 @@ internal import Glibc
 /// descriptor it polls, made on first use, and the requests that make the server ring it.
 ///
 /// Once polled, a message that arrives while no thread of the process receives costs the
-/// server one ring of the client's doorbell, which the descriptor's epoll set holds.
-final class ClientPolling: Sendable {
-    /// The epoll set and doorbell, made on first use.
-    private let set = Mutex<PollSet?>(nil)
+/// server one ring of the client's doorbell, which the descriptor's epoll set holds. A thread
+/// that receives on a polled connection asks the server not to ring meanwhile
+/// (``suspend()``) and to ring again afterwards (``settle(_:hasKept:)``); it drains the
+/// doorbell (a system call) only when a ring may have come since it was last drained, so a
+/// polled connection's blocking calls cost no more system calls than an unpolled one's.
+final class ClientPolling: @unchecked Sendable {
+    /// Guards the making of the epoll set and doorbell, on first use.
+    private let making = Mutex<Void>(())
+    /// The epoll set and doorbell once made: written once, holding `making`, before `active`
+    /// is set, and read only after `active` was read set.
+    nonisolated(unsafe) private var made: PollSet?
     /// Whether the application polls the connection: from then on, messages that arrive while
     /// no thread receives ring the doorbell.
     private let active = Atomic<Bool>(false)
+    /// Whether the doorbell may hold a ring nobody drained: set when this process rings it, and
+    /// when a thread that starts receiving finds that the server published while it was asked
+    /// to ring.
+    private let mayBeRung = Atomic<Bool>(false)
+    /// The reply ring's Tail when the server was last asked to ring.
+    private let tailWhenAsked = Atomic<UInt32>(0)
     /// The ring whose records the descriptor announces.
     private let replyRing: RingView
 
@@ -29,17 +42,23 @@ final class ClientPolling: Sendable {
     /// `control` through `writer` (between two records), and rung at once when `hasKept` says
     /// a message already waits.
     func descriptor(control: borrowing ControlSocket, writer: RecordWriter, hasKept: () -> Bool) throws(NTStatus) -> Int32 {
-        let made = try set.withLock { (set) throws(NTStatus) -> PollSet in
-            if let set { return set }
-            let made = try PollSet(control: control)
+        if let set = publishedSet { return set.events.fd }
+        let set = try making.withLock { (_) throws(NTStatus) -> PollSet in
+            if let made { return made }
+            let set = try PollSet(control: control)
             // The server keeps the doorbell, to ring it when asked (``WakeRequest/doorbell``).
-            try writer.sendBetweenRecords(.wakeup, fds: [made.wakeup.fd], on: control, timeout: .seconds(2))
-            set = made
-            return made
+            try writer.sendBetweenRecords(.wakeup, fds: [set.wakeup.fd], on: control, timeout: .seconds(2))
+            made = set
+            active.store(true, ordering: .releasing)
+            return set
         }
-        active.store(true, ordering: .relaxed)
-        settle(made, hasKept: hasKept)
-        return made.events.fd
+        settle(set, hasKept: hasKept)
+        return set.events.fd
+    }
+
+    /// The epoll set and doorbell, once made.
+    private var publishedSet: PollSet? {
+        active.load(ordering: .acquiring) ? made : nil
     }
 
     /// Waits until `descriptor` is readable or `timeout` passes: true when a message may wait
@@ -61,22 +80,36 @@ final class ClientPolling: Sendable {
     /// wait. (The request is made before the check, as a sleeper's flag is: a message published
     /// in between is not missed.)
     func settle(_ known: PollSet? = nil, hasKept: () -> Bool) {
-        guard let set = known ?? set.withLock({ $0 }) else { return }
-        set.wakeup.drain()
+        guard let set = known ?? publishedSet else { return }
+        if mayBeRung.exchange(false, ordering: .acquiring) { set.wakeup.drain() }
+        tailWhenAsked.store(replyRing.tail.pointee.load(ordering: .relaxed), ordering: .relaxed)
         replyRing.consumerSleeping.pointee.bitwiseOr(WakeRequest.doorbell, ordering: .sequentiallyConsistent)
         let unread = replyRing.tail.pointee.load(ordering: .acquiring) != replyRing.head.pointee.load(ordering: .relaxed)
-        if unread || hasKept() { set.wakeup.ring() }
+        if unread || hasKept() { ring(set) }
     }
 
     /// Rings the doorbell, if the connection is polled (it closed).
     func wake() {
-        guard isActive else { return }
-        set.withLock { $0 }?.wakeup.ring()
+        guard let set = publishedSet else { return }
+        ring(set)
     }
 
-    /// A thread starts receiving: the server need not ring the doorbell meanwhile.
+    private func ring(_ set: PollSet) {
+        mayBeRung.store(true, ordering: .releasing)
+        set.wakeup.ring()
+    }
+
+    /// A thread starts receiving: the server need not ring the doorbell meanwhile. When it
+    /// was asked to, and published since (Tail moved), it may have rung: the next
+    /// ``settle(_:hasKept:)`` drains the doorbell. (The server publishes, then reads the
+    /// request; this clears the request, then reads Tail: a server that saw the request
+    /// published before this reads Tail.)
     func suspend() {
-        replyRing.consumerSleeping.pointee.bitwiseAnd(~WakeRequest.doorbell, ordering: .relaxed)
+        let asked = replyRing.consumerSleeping.pointee.bitwiseAnd(~WakeRequest.doorbell, ordering: .sequentiallyConsistent)
+            .oldValue & WakeRequest.doorbell != 0
+        if asked && replyRing.tail.pointee.load(ordering: .sequentiallyConsistent) != tailWhenAsked.load(ordering: .relaxed) {
+            mayBeRung.store(true, ordering: .relaxed)
+        }
     }
 }
 
