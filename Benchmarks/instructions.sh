@@ -25,11 +25,20 @@ stripped=$(mktemp)
 trap 'rm -f "$stripped"' EXIT
 strip -o "$stripped" "$binary"
 
-count() { # MODE ITERATIONS -> instructions of the whole run
+run_once() { # MODE ITERATIONS -> instructions of one whole run
     local output
-    output=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$stripped" "$1" "$2" 2>&1) || {
-        echo "$output" >&2; return 1; }
+    # Swift seeds its hashing at random per process; fixed here, a run's count is the same each time.
+    output=$(SWIFT_DETERMINISTIC_HASHING=1 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+        "$stripped" "$1" "$2" 2>&1) || { echo "$output" >&2; return 1; }
     sed -n 's/.*Collected : \([0-9]*\).*/\1/p' <<< "$output"
+}
+
+count() { # MODE ITERATIONS -> the median of three runs' instructions
+    # (Start-up differs between runs by up to ~300,000 instructions, with the timing of the
+    # connection's accept thread: the median leaves that out.)
+    local a b c
+    a=$(run_once "$1" "$2") && b=$(run_once "$1" "$2") && c=$(run_once "$1" "$2") || return 1
+    printf '%s\n' "$a" "$b" "$c" | sort -n | sed -n 2p
 }
 
 declare -A per

@@ -67,35 +67,31 @@ extension ServerReceiver {
         var (reservedId, limit) = batch > 1 ? reserveBatch(of: channel, upTo: batch) : (nil, 1)
         var delivered = 0
         var failure: NTStatus?
-        switch deliverRecord(slot, of: channel, into: &sink, reader: reader, messageId: reservedId) {
-        case .delivered:
-            delivered = 1
-        case .deliveredThenFailed(let error):
-            delivered = 1
-            failure = error
-        case .notLoaded(let error):
-            throw error
-        case .broken:
-            // A client that writes garbage or breaks the protocol is treated as gone: its
-            // messages stop here, and nothing of the broken record is delivered.
-            abandon(channel, "a malformed record")
-            return try deliverControlEvent(into: &sink, reader: reader) ? 1 : 0
-        }
-        // More of the same ring, as long as they come whole; anything else waits for the
-        // next receive, which sees it first.
-        while failure == nil && delivered < limit, let next = try? channel.consumer.peek(after: delivered) {
-            reservedId = reservedId.map(ServerLedger.messageId(after:))
-            switch deliverRecord(next, of: channel, into: &sink, reader: reader, messageId: reservedId) {
+        var next: UnsafeMutableRawPointer? = slot
+        // The first record, then more of the same ring as long as they come whole; anything
+        // else waits for the next receive, which sees it first.
+        records: while let record = next {
+            switch deliverRecord(record, of: channel, into: &sink, reader: reader, messageId: reservedId) {
             case .delivered:
                 delivered += 1
-                continue
             case .deliveredThenFailed(let error):
                 delivered += 1
                 failure = error
-            case .notLoaded, .broken:
-                break
+            case .notLoaded(let error):
+                if delivered == 0 { throw error }
+                break records
+            case .broken:
+                guard delivered > 0 else {
+                    // A client that writes garbage or breaks the protocol is treated as gone:
+                    // its messages stop here, and nothing of the broken record is delivered.
+                    abandon(channel, "a malformed record")
+                    return try deliverControlEvent(into: &sink, reader: reader) ? 1 : 0
+                }
+                break records
             }
-            break
+            guard failure == nil, delivered < limit else { break }
+            next = try? channel.consumer.peek(after: delivered)
+            reservedId = reservedId.map(ServerLedger.messageId(after:))
         }
         // The slots are released whatever the receiver did with the messages.
         if channel.consumer.release(count: delivered) { _ = alpc_futex_wake(channel.requestRing.headAddress, Int32.max) }
