@@ -6,7 +6,7 @@ internal import Synchronization
 /// A client port of the C API: connected at once (a synchronous connect), or connecting on a
 /// thread of its own (an asynchronous connect), whose outcome the next receive reports as an
 /// `LPC_CONNECTION_REPLY` message or as the failure status.
-final class ClientPort: Sendable {
+final class ClientPort: @unchecked Sendable {
     private enum State {
         case connecting
         case connected(AlpcClient)
@@ -23,6 +23,13 @@ final class ClientPort: Sendable {
     }
 
     private let state: Mutex<State>
+    /// The client once connected: written once, holding `state`'s lock, before `isConnected`
+    /// is set, and read only after `isConnected` was read set; never cleared (a disconnected
+    /// client fails every call with STATUS_PORT_DISCONNECTED), so that a call finds it without
+    /// the lock.
+    nonisolated(unsafe) private var connected: AlpcClient?
+    private let isConnected = Atomic<Bool>(false)
+    private let isDisconnected = Atomic<Bool>(false)
     private let pending = Mutex<Outcome?>(nil)
     private let finished = DispatchGroup()
     /// Whether the connect is over (connected or failed): then nobody needs to wait.
@@ -31,6 +38,8 @@ final class ClientPort: Sendable {
     /// A port connected synchronously.
     init(connected client: AlpcClient) {
         state = Mutex(.connected(client))
+        connected = client
+        isConnected.store(true, ordering: .releasing)
         isSettled.store(true, ordering: .releasing)
     }
 
@@ -44,6 +53,8 @@ final class ClientPort: Sendable {
                 let kept = state.withLock { state -> Bool in
                     guard case .connecting = state else { return false }
                     state = .connected(client)
+                    connected = client
+                    isConnected.store(true, ordering: .releasing)
                     return true
                 }
                 if kept { pending.withLock { $0 = .reply(reply) } } else { client.disconnect() }
@@ -79,6 +90,7 @@ final class ClientPort: Sendable {
     /// - Throws: `.timeout`, the connect's failure, or `.portDisconnected` once disconnected.
     func client(timeout: Duration?) throws(NTStatus) -> AlpcClient {
         if let client = connectedClient { return client }
+        if isDisconnected.load(ordering: .relaxed) { throw .portDisconnected }
         guard waitConnected(timeout: timeout) else { throw .timeout }
         return try state.withLock { (state) throws(NTStatus) -> AlpcClient in
             switch state {
@@ -109,15 +121,14 @@ final class ClientPort: Sendable {
 
     /// The connected client, if the connect is over and succeeded.
     var connectedClient: AlpcClient? {
-        state.withLock { state in
-            if case .connected(let client) = state { return client }
-            return nil
-        }
+        guard isConnected.load(ordering: .acquiring), !isDisconnected.load(ordering: .relaxed) else { return nil }
+        return connected
     }
 
     /// Disconnects; a connect still running is dropped when it ends.
     func disconnect() {
         let client = state.withLock { state -> AlpcClient? in
+            isDisconnected.store(true, ordering: .relaxed)
             defer { state = .disconnected }
             if case .connected(let client) = state { return client }
             return nil
