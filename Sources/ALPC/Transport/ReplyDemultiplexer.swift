@@ -53,8 +53,15 @@ final class ReplyDemultiplexer: @unchecked Sendable {
     private let lock = ConditionLock()
     // Guarded by lock.
     @exclusivity(unchecked) private var awaiting = CookieSet()
-    @exclusivity(unchecked) private var mailbox: [UInt32: Parked] = [:]
-    @exclusivity(unchecked) private var inbox: [Parked] = []
+    @exclusivity(unchecked) private var mailbox: [UInt32: Parked] = [:] {
+        didSet { parkedCount.store(mailbox.count &+ inbox.count, ordering: .releasing) }
+    }
+    @exclusivity(unchecked) private var inbox: [Parked] = [] {
+        didSet { parkedCount.store(mailbox.count &+ inbox.count, ordering: .releasing) }
+    }
+    /// How many messages `mailbox` and `inbox` hold, written holding the lock and read without
+    /// it: a receiver that finds none takes the consumer role without the lock.
+    private let parkedCount = Atomic<Int>(0)
     /// The bytes of the messages in `inbox`.
     @exclusivity(unchecked) private var inboxBytes = 0
     /// Cookies of cancelled requests whose replies are dropped on arrival, oldest first; at
@@ -108,6 +115,10 @@ final class ReplyDemultiplexer: @unchecked Sendable {
     /// - Throws: the status `closedStatus` returns (nonzero once the connection is closed) when
     ///   nothing is parked for the receiver, or `.timeout`.
     func nextTurn(for cookie: UInt32, deadline: inout CallDeadline, closedStatus: () -> Int32) throws(NTStatus) -> Turn {
+        // Nothing parked and the role free: consume without the lock. (Only the role's holder
+        // parks; a message put back by a receiver that could not load it may come meanwhile,
+        // as it may after any look under the lock.)
+        if parkedCount.load(ordering: .acquiring) == 0 && closedStatus() == 0 && takeConsumerRole() { return .consume }
         lock.lock()
         defer { lock.unlock() }
         while true {
@@ -182,7 +193,7 @@ final class ReplyDemultiplexer: @unchecked Sendable {
     /// Whether a message is kept for a receiver: in the inbox, or in a waiting thread's
     /// mailbox (an asynchronous caller takes it when the poll descriptor wakes it).
     var hasParked: Bool {
-        lock.withLock { !inbox.isEmpty || !mailbox.isEmpty }
+        parkedCount.load(ordering: .acquiring) > 0
     }
 
     /// Wakes every waiting thread (the connection closed, or the role was given up).
