@@ -24,9 +24,11 @@ final class ServerLedger: @unchecked Sendable {
     @exclusivity(unchecked) private var nextMessageId: UInt32 = 0
     @exclusivity(unchecked) private var pendingRequests = PendingRequests()
     @exclusivity(unchecked) private var pendingConnections: [UInt32: Handshake] = [:]
-    /// Replies sent since ``takeReplyTraffic()`` last ran, and their data bytes.
-    @exclusivity(unchecked) private var repliesSent: UInt64 = 0
-    @exclusivity(unchecked) private var replyBytesSent: UInt64 = 0
+    /// Replies sent since ``takeReplyTraffic()`` last ran, and their data bytes. Below zero
+    /// when a reply counted and handed over was then not sent: the next hand-over makes up
+    /// for it.
+    @exclusivity(unchecked) private var repliesSent = 0
+    @exclusivity(unchecked) private var replyBytesSent = 0
     /// The senders of the last ``rememberedSenders`` messages, by MessageId modulo their
     /// number: a buffer of its own (an array would check its uniqueness on every write).
     private let senders: UnsafeMutableBufferPointer<RememberedSender> = {
@@ -110,7 +112,7 @@ final class ServerLedger: @unchecked Sendable {
         let pending = lock.withLock { () -> PendingRequest? in
             guard let pending = pendingRequests.remove(messageId) else { return nil }
             repliesSent &+= 1
-            replyBytesSent &+= UInt64(truncatingIfNeeded: replyBytes)
+            replyBytesSent &+= replyBytes
             return pending
         }
         guard let pending else { throw .invalidMessage }
@@ -122,7 +124,7 @@ final class ServerLedger: @unchecked Sendable {
     func replyFailed(_ pending: PendingRequest, messageId: UInt32, bytes: Int, answerable: Bool) {
         lock.withLock {
             repliesSent &-= 1
-            replyBytesSent &-= UInt64(truncatingIfNeeded: bytes)
+            replyBytesSent &-= bytes
             if answerable { pendingRequests.insert(pending, for: messageId) }
         }
     }
@@ -131,8 +133,11 @@ final class ServerLedger: @unchecked Sendable {
     /// lock a reply takes anyway, rather than with atomics of their own.
     func takeReplyTraffic() -> (replies: UInt64, bytes: UInt64) {
         lock.withLock {
-            defer { (repliesSent, replyBytesSent) = (0, 0) }
-            return (repliesSent, replyBytesSent)
+            let replies = max(repliesSent, 0)
+            let bytes = max(replyBytesSent, 0)
+            repliesSent -= replies
+            replyBytesSent -= bytes
+            return (UInt64(replies), UInt64(bytes))
         }
     }
 
