@@ -64,6 +64,57 @@ extension PortsTests {
             client.disconnect()
         }
 
+        @Test("Threads calling sendReceive on a polled connection while an event loop takes asynchronous replies: nothing is lost, and the descriptor is quiet after")
+        func threadsOnPolledConnection() throws {
+            let name = uniquePortName()
+            let peer = try startServer(name)
+            defer { peer.kill(signal: SIGKILL) }
+            let client = try AlpcClient(portName: name, timeout: .seconds(10))
+            let fd = try client.pollDescriptor()
+            let failures = Locked<[String]>([])
+            // Blocking callers: their receives suspend and settle the doorbell request, and may
+            // read (and park) the event loop's replies.
+            let callers = (0..<3).map { thread in
+                TestThread {
+                    for index in 0..<150 {
+                        let text = "thread \(thread) call \(index)"
+                        do {
+                            let reply = try client.sendReceive(text, timeout: .seconds(20))
+                            if reply.string != PortsTests.standardReply(to: text) {
+                                failures.withLock { $0.append("\(text) got \(reply.string)") }
+                                return
+                            }
+                        } catch {
+                            failures.withLock { $0.append("\(text): \(error)") }
+                            return
+                        }
+                    }
+                }
+            }
+            // The event loop: an asynchronous request at a time, received only once the
+            // descriptor says a message may wait.
+            let loop = try EventPoll()
+            try loop.add(fd, token: 1, events: [.readable])
+            var events = EventPoll.Buffer(capacity: 4)
+            for round in 0..<60 {
+                let text = "async \(round)"
+                _ = try client.send(AlpcMessage(string: text))
+                var reply: AlpcMessage?
+                let deadline = ContinuousClock.now + .seconds(10)
+                while reply == nil && ContinuousClock.now < deadline {
+                    guard try loop.wait(into: &events, timeout: .seconds(1)) == 1 else { continue }
+                    reply = try? client.receive(timeout: .zero)
+                }
+                #expect(reply?.string == PortsTests.standardReply(to: text), "round \(round)")
+            }
+            for caller in callers { caller.join() }
+            #expect(failures.snapshot.isEmpty, "\(failures.snapshot.prefix(5))")
+            // Every reply was received: nothing makes the descriptor readable any more.
+            #expect(!Self.isReadable(fd, waitingMilliseconds: 50))
+            #expect(try client.waitForMessage(timeout: .milliseconds(50)) == false)
+            client.disconnect()
+        }
+
         @Test("Readable once the server is killed; the receive then says so")
         func serverGone() throws {
             let name = uniquePortName()
