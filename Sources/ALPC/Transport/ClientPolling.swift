@@ -10,9 +10,13 @@ internal import Glibc
 /// Once polled, a message that arrives while no thread of the process receives costs the
 /// server one ring of the client's doorbell, which the descriptor's epoll set holds. A thread
 /// that receives on a polled connection asks the server not to ring meanwhile
-/// (``suspend()``) and to ring again afterwards (``settle(_:hasKept:)``); it drains the
-/// doorbell (a system call) only when a ring may have come since it was last drained, so a
-/// polled connection's blocking calls cost no more system calls than an unpolled one's.
+/// (``suspend()``) and to ring again afterwards (``settle(_:drainingAnyway:hasKept:)``); it
+/// drains the doorbell (a system call) only when a ring may have come since it was last
+/// drained, or when it found nothing, so a polled connection's blocking calls cost no more
+/// system calls than an unpolled one's. (A ring lands some time after the publish it
+/// announces; one that lands after the drain meant for it leaves the descriptor readable with
+/// nothing to receive, which the descriptor's contract allows, until a receive finds nothing
+/// and drains.)
 final class ClientPolling: @unchecked Sendable {
     /// Guards the making of the epoll set and doorbell, on first use.
     private let making = Mutex<Void>(())
@@ -78,10 +82,11 @@ final class ClientPolling: @unchecked Sendable {
     /// next message, and rings it now when a record is unread or `hasKept` (a message already
     /// read waits, or the connection ended), so that the descriptor is readable while one may
     /// wait. (The request is made before the check, as a sleeper's flag is: a message published
-    /// in between is not missed.)
-    func settle(_ known: PollSet? = nil, hasKept: () -> Bool) {
+    /// in between is not missed.) The doorbell is drained first when a ring may have come, or
+    /// with `drainingAnyway` (the receive found nothing).
+    func settle(_ known: PollSet? = nil, drainingAnyway: Bool = false, hasKept: () -> Bool) {
         guard let set = known ?? publishedSet else { return }
-        if mayBeRung.exchange(false, ordering: .acquiring) { set.wakeup.drain() }
+        if mayBeRung.exchange(false, ordering: .acquiring) || drainingAnyway { set.wakeup.drain() }
         tailWhenAsked.store(replyRing.tail.pointee.load(ordering: .relaxed), ordering: .relaxed)
         replyRing.consumerSleeping.pointee.bitwiseOr(WakeRequest.doorbell, ordering: .sequentiallyConsistent)
         let unread = replyRing.tail.pointee.load(ordering: .acquiring) != replyRing.head.pointee.load(ordering: .relaxed)
@@ -101,7 +106,7 @@ final class ClientPolling: @unchecked Sendable {
 
     /// A thread starts receiving: the server need not ring the doorbell meanwhile. When it
     /// was asked to, and published since (Tail moved), it may have rung: the next
-    /// ``settle(_:hasKept:)`` drains the doorbell. (The server publishes, then reads the
+    /// ``settle(_:drainingAnyway:hasKept:)`` drains the doorbell. (The server publishes, then reads the
     /// request; this clears the request, then reads Tail: a server that saw the request
     /// published before this reads Tail.)
     func suspend() {
