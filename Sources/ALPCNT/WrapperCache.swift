@@ -47,17 +47,16 @@ final class WrapperCache: Sendable {
         // The kept wrapper is used through the reference the slot owned, handed back as it is:
         // no reference count changes on the path a C program takes call after call.
         if let kept = take(fitting: buffer, size: size, attributes: attributes) {
-            let outcome = kept._withUnsafeGuaranteedRef { entry in
-                Swift.Result { () throws(NTStatus) in try body(entry.message) }
-            }
-            switch outcome {
-            case .success(let (result, reusable)):
-                if reusable { put(kept) } else { kept.release() }
-                return result
-            case .failure(let error):
+            let result: Result
+            let reusable: Bool
+            do throws(NTStatus) {
+                (result, reusable) = try kept.withBorrowed { (entry) throws(NTStatus) in try body(entry.message) }
+            } catch {
                 kept.release()
                 throw error
             }
+            if reusable { put(kept) } else { kept.release() }
+            return result
         }
         let entry = Entry(
             message: AlpcMessage(

@@ -81,11 +81,9 @@ struct CopyingSink: MessageSink {
     }
 
     func load(from source: UnsafeRawPointer, dataLength: Int) throws(NTStatus) {
-        // (`_withUnsafeGuaranteedRef` rethrows untyped: the outcome is carried out typed.)
-        let outcome = message._withUnsafeGuaranteedRef { message in
-            Result { () throws(NTStatus) in try SlotRecord.copy(from: source, dataLength: dataLength, into: message) }
+        try message.withBorrowed { (message) throws(NTStatus) in
+            try SlotRecord.copy(from: source, dataLength: dataLength, into: message)
         }
-        try outcome.get()
     }
 
     func deliver(

@@ -9,10 +9,7 @@ struct PendingRequest {
     /// uses that need it whole (a borrow of its control socket).
     @inline(__always)
     func withChannel<Result>(_ body: (ServerChannel) throws(NTStatus) -> Result) throws(NTStatus) -> Result {
-        let outcome = Unmanaged.passUnretained(channel)._withUnsafeGuaranteedRef { channel in
-            Swift.Result { () throws(NTStatus) in try body(channel) }
-        }
-        return try outcome.get()
+        try Unmanaged.passUnretained(channel).withBorrowed(body)
     }
 }
 

@@ -28,14 +28,12 @@ extension ServerReceiver {
             // `finishClosing` queues its last event before letting it go): no reference counted.
             // (The sink goes in by address: an inout captured by the closures would be checked
             // for exclusive access at run time.)
-            let outcome = withUnsafeMutablePointer(to: &sink) { sink in
-                hot.scanned(step)._withUnsafeGuaranteedRef { channel in
-                    Result { () throws(NTStatus) -> Int? in
-                        try deliver(from: channel, scannedAt: step, into: &sink.pointee, batch: batch, reader: reader)
-                    }
+            let delivered = try withUnsafeMutablePointer(to: &sink) { (sink) throws(NTStatus) -> Int? in
+                try hot.scanned(step).withBorrowed { (channel) throws(NTStatus) -> Int? in
+                    try deliver(from: channel, scannedAt: step, into: &sink.pointee, batch: batch, reader: reader)
                 }
             }
-            if let delivered = try outcome.get() { return delivered }
+            if let delivered { return delivered }
         }
         return 0
     }
