@@ -90,7 +90,8 @@ final class ServerReceiver: @unchecked Sendable {
         // Whether the current spin yields the CPU (to a client on this CPU) rather than polls.
         var yielding = false
         while true {
-            if try deliverControlEvent(into: &sink, reader: reader) { return 1 }
+            // (Checked here: a call per round costs more than the check, in every spin.)
+            if !controlQueue.isEmpty, try deliverControlEvent(into: &sink, reader: reader) { return 1 }
             let delivered = try deliverFromHotRing(into: &sink, batch: batch, reader: reader)
             if delivered > 0 {
                 // Found while spinning: spinning pays now, so allow the full budget next time.

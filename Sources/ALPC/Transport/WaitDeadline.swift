@@ -4,6 +4,9 @@ internal import CALPCSystem
 ///
 /// A `nil` timeout never ends, a zero (or negative) one has already ended, and only a
 /// positive one reads the clock, so a wait that merely checks readiness costs no clock read.
+/// Counted on CLOCK_MONOTONIC in nanoseconds, the clock of every other wait here: a fixed-size
+/// value (`ContinuousClock.Instant` is resilient, so each function that merely may hold one
+/// looks up its type metadata at run time).
 struct WaitDeadline {
     /// The three kinds of deadline.
     private enum Kind {
@@ -11,8 +14,8 @@ struct WaitDeadline {
         case never
         /// The wait may not sleep at all.
         case immediately
-        /// The wait ends at this instant.
-        case at(ContinuousClock.Instant)
+        /// The wait ends at this CLOCK_MONOTONIC instant (nanoseconds).
+        case at(UInt64)
     }
 
     /// What kind of deadline this is.
@@ -26,7 +29,8 @@ struct WaitDeadline {
         case let timeout? where timeout <= .zero:
             kind = .immediately
         case let timeout?:
-            kind = .at(ContinuousClock.now.advanced(by: timeout))
+            // As long as the uptime stays below 2^63 ns, the sum cannot wrap.
+            kind = .at(alpc_now_ns() &+ UInt64(timeout.clampedNanoseconds))
         }
     }
 
@@ -41,7 +45,7 @@ struct WaitDeadline {
         switch kind {
         case .never: false
         case .immediately: true
-        case .at(let end): ContinuousClock.now >= end
+        case .at(let end): alpc_now_ns() >= end
         }
     }
 
@@ -49,21 +53,12 @@ struct WaitDeadline {
     /// unbounded, 0 once the deadline has passed, at most `Int32.max`.
     var remainingMilliseconds: Int32 {
         switch kind {
-        case .never: -1
-        case .immediately: 0
-        case .at(let end): Self.milliseconds(roundingUp: ContinuousClock.now.duration(to: end))
+        case .never: return -1
+        case .immediately: return 0
+        case .at(let end):
+            let now = alpc_now_ns()
+            return now >= end ? 0 : Int32(clamping: (end &- now &+ 999_999) / 1_000_000)
         }
-    }
-
-    /// A duration in whole milliseconds, rounded up, clamped to `0...Int32.max`.
-    static func milliseconds(roundingUp duration: Duration) -> Int32 {
-        guard duration > .zero else { return 0 }
-        let (seconds, attoseconds) = duration.components
-        let attosecondsPerMillisecond: Int64 = 1_000_000_000_000_000
-        let (wholeSeconds, overflow) = seconds.multipliedReportingOverflow(by: 1000)
-        guard !overflow, wholeSeconds < Int64(Int32.max) else { return Int32.max }
-        let total = wholeSeconds + (attoseconds + attosecondsPerMillisecond - 1) / attosecondsPerMillisecond
-        return Int32(clamping: total)
     }
 }
 
