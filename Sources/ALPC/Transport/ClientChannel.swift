@@ -187,7 +187,7 @@ final class ClientChannel: @unchecked Sendable {
         write: (UnsafeMutableRawPointer, _ slotFlags: UInt32, _ cookie: UInt32, ClientID) throws(NTStatus) -> Void
     ) throws(NTStatus) -> PendingReply {
         try checkOpen()
-        let clientId = ClientID(process: UInt64(alpc_getpid()), thread: UInt64(alpc_gettid()))
+        let clientId = ClientID.callingThread
         var pending = PendingReply(cookie: 0, holdsConsumerRole: false)
         if kind != ALPC_RECORD_DATAGRAM {
             pending.cookie = lastCookie.wrappingAdd(1, ordering: .relaxed).newValue
@@ -242,7 +242,7 @@ final class ClientChannel: @unchecked Sendable {
         guard count >= 0 else { throw .invalidParameter }
         try SlotRecord.validateOutgoing(dataLength: dataLength, maxMessageLength: geometry.maxMessageLength)
         try checkOpen()
-        let clientId = ClientID(process: UInt64(alpc_getpid()), thread: UInt64(alpc_gettid()))
+        let clientId = ClientID.callingThread
         unowned(unsafe) let unretained = self  // (see `publish`)
         do throws(RecordWriter.Failure) {
             try writer.publishBatch(

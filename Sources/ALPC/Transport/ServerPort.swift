@@ -16,7 +16,6 @@ final class ServerPort: @unchecked Sendable {
     let receiver: ServerReceiver
     /// The port's lifecycle log and counters.
     let telemetry: PortTelemetry
-    let processId = getpid()
 
     init(
         name: PortName, maxMessageLength: Int, access: AccessPolicy, quota: PortQuota, waitable: Bool = false,
@@ -63,7 +62,7 @@ final class ServerPort: @unchecked Sendable {
                 ledger.replyFailed(pending, messageId: messageId, bytes: replyBytes, answerable: true)
                 throw error
             }
-            let clientId = replyClientId()
+            let clientId = ClientID.callingThread
             let recordLength = SlotRecord.slotLength(dataLength: dataLength, attributeLength: attributes?.encodedLength ?? 0)
             do throws(NTStatus) {
                 try channel.publish(recordLength: recordLength, attributes: attributes) { slot, slotFlags in
@@ -100,7 +99,7 @@ final class ServerPort: @unchecked Sendable {
             do throws(NTStatus) {
                 try SlotRecord.validateOutgoing(dataLength: dataLength, maxMessageLength: channel.geometry.maxMessageLength)
                 keepPending = false
-                let clientId = replyClientId()
+                let clientId = ClientID.callingThread
                 try channel.publish(
                     recordLength: SlotRecord.slotLength(dataLength: dataLength, attributeLength: 0),
                     write: { (slot, _) throws(NTStatus) in
@@ -118,11 +117,6 @@ final class ServerPort: @unchecked Sendable {
                 throw error
             }
         }
-    }
-
-    /// The ClientId a reply carries: this process and the replying thread.
-    private func replyClientId() -> ClientID {
-        ClientID(process: UInt64(processId), thread: UInt64(alpc_gettid()))
     }
 
     /// Closes the port: every connection is told, nothing more is received.

@@ -115,6 +115,10 @@ int32_t alpc_gettid(void);
 /** The calling process's id (cached; a fork resets the cache). */
 int32_t alpc_getpid(void);
 
+/** Both: the process id in the high 32 bits, the thread id in the low 32 (one call where a
+ *  message's sender stamp needs the two). */
+uint64_t alpc_current_ids(void);
+
 /** A spin-wait hint to the CPU. */
 /**
  * Asks for the cache line at `address` to be brought into this CPU's cache, to be read soon (a
