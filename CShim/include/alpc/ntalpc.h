@@ -706,20 +706,33 @@ typedef enum _ALPC_MESSAGE_INFORMATION_CLASS {
  * The ntdll helpers (reference section 2.10)
  * ------------------------------------------------------------------------------------- */
 
+/*
+ * The bytes of the blobs of the seven attributes in a 7-bit set (bit 6 the security attribute,
+ * 0x80000000, down to bit 0 work-on-behalf, 0x02000000), and that sum for each of the 128 sets:
+ * a header size or a blob's offset is then one load, not seven multiplications.
+ */
+#define ALPCP_BLOB_BYTES(set)                                                   \
+    ((((set) >> 6) & 1u) * sizeof(ALPC_SECURITY_ATTR) +                         \
+     (((set) >> 5) & 1u) * sizeof(ALPC_DATA_VIEW_ATTR) +                        \
+     (((set) >> 4) & 1u) * sizeof(ALPC_CONTEXT_ATTR) +                          \
+     (((set) >> 3) & 1u) * sizeof(ALPC_HANDLE_ATTR) +                           \
+     (((set) >> 2) & 1u) * sizeof(ALPC_TOKEN_ATTR) +                            \
+     (((set) >> 1) & 1u) * sizeof(ALPC_DIRECT_ATTR) +                           \
+     ((set) & 1u) * sizeof(ALPC_WORK_ON_BEHALF_ATTR))
+#define ALPCP_BLOB_BYTES_2(n) ALPCP_BLOB_BYTES(n), ALPCP_BLOB_BYTES((n) + 1)
+#define ALPCP_BLOB_BYTES_8(n) ALPCP_BLOB_BYTES_2(n), ALPCP_BLOB_BYTES_2((n) + 2), \
+    ALPCP_BLOB_BYTES_2((n) + 4), ALPCP_BLOB_BYTES_2((n) + 6)
+#define ALPCP_BLOB_BYTES_32(n) ALPCP_BLOB_BYTES_8(n), ALPCP_BLOB_BYTES_8((n) + 8), \
+    ALPCP_BLOB_BYTES_8((n) + 16), ALPCP_BLOB_BYTES_8((n) + 24)
+static const unsigned char AlpcpBlobBytes[128] = {ALPCP_BLOB_BYTES_32(0), ALPCP_BLOB_BYTES_32(32),
+                                                  ALPCP_BLOB_BYTES_32(64), ALPCP_BLOB_BYTES_32(96)};
+
 /**
  * The size of an attribute buffer holding the attributes in Flags: 8 for the header plus the
  * size of each known attribute. Unknown bits contribute nothing.
  */
 static inline ULONG AlpcpGetHeaderSize(ULONG Flags) {
-    /* Without a branch: each known bit, shifted down to 0 or 1, times its blob's size. */
-    return (ULONG)sizeof(ALPC_MESSAGE_ATTRIBUTES)
-        + ((Flags >> 31) & 1u) * (ULONG)sizeof(ALPC_SECURITY_ATTR)
-        + ((Flags >> 30) & 1u) * (ULONG)sizeof(ALPC_DATA_VIEW_ATTR)
-        + ((Flags >> 29) & 1u) * (ULONG)sizeof(ALPC_CONTEXT_ATTR)
-        + ((Flags >> 28) & 1u) * (ULONG)sizeof(ALPC_HANDLE_ATTR)
-        + ((Flags >> 27) & 1u) * (ULONG)sizeof(ALPC_TOKEN_ATTR)
-        + ((Flags >> 26) & 1u) * (ULONG)sizeof(ALPC_DIRECT_ATTR)
-        + ((Flags >> 25) & 1u) * (ULONG)sizeof(ALPC_WORK_ON_BEHALF_ATTR);
+    return (ULONG)sizeof(ALPC_MESSAGE_ATTRIBUTES) + AlpcpBlobBytes[(Flags >> 25) & 0x7Fu];
 }
 
 /**
