@@ -28,6 +28,9 @@ final class ClientPort: @unchecked Sendable {
     /// client fails every call with STATUS_PORT_DISCONNECTED), so that a call finds it without
     /// the lock.
     nonisolated(unsafe) private var connected: AlpcClient?
+    /// `connected`, unretained, written with it: a call borrows the client through it (see
+    /// ``withClient(timeout:_:)``).
+    nonisolated(unsafe) private var connectedUnretained: Unmanaged<AlpcClient>?
     private let isConnected = Atomic<Bool>(false)
     private let isDisconnected = Atomic<Bool>(false)
     private let pending = Mutex<Outcome?>(nil)
@@ -39,6 +42,7 @@ final class ClientPort: @unchecked Sendable {
     init(connected client: AlpcClient) {
         state = Mutex(.connected(client))
         connected = client
+        connectedUnretained = .passUnretained(client)
         isConnected.store(true, ordering: .releasing)
         isSettled.store(true, ordering: .releasing)
     }
@@ -54,6 +58,7 @@ final class ClientPort: @unchecked Sendable {
                     guard case .connecting = state else { return false }
                     state = .connected(client)
                     connected = client
+                    connectedUnretained = .passUnretained(client)
                     isConnected.store(true, ordering: .releasing)
                     return true
                 }
@@ -99,6 +104,20 @@ final class ClientPort: @unchecked Sendable {
             case .connecting, .disconnected: throw .portDisconnected
             }
         }
+    }
+
+    /// Runs `body` with the connected client (see ``client(timeout:)``), borrowed: this port
+    /// holds it for as long as it lives (`connected` is never cleared), and the caller holds
+    /// this port, so no reference is counted on a message call's path.
+    func withClient<Result>(
+        timeout: Duration?, _ body: (AlpcClient) throws(NTStatus) -> Result
+    ) throws(NTStatus) -> Result {
+        if isConnected.load(ordering: .acquiring), !isDisconnected.load(ordering: .relaxed),
+            let client = connectedUnretained
+        {
+            return try client.withBorrowed(body)
+        }
+        return try body(try client(timeout: timeout))
     }
 
     /// Takes what an asynchronous connect has to tell the next receive, if anything.

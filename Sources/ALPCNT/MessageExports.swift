@@ -11,26 +11,30 @@ public func ntAlpcSendWaitReceivePort(
     guard let port = PortTable.shared.port(portHandle) else { return STATUS_INVALID_HANDLE }
     let wait = NTTimeout.duration(timeout)
     return ntStatus { () throws(NTStatus) in
-        switch port.kind {
-        case .connection(let server), .communication(let server, _):
-            if let sendMessage {
-                try CMessage.withOutgoing(sendMessage, attributes: sendMessageAttributes, wrappers: port.sendWrappers) {
-                    (reply) throws(NTStatus) in
-                    try server.send(reply)
+        switch port.borrowed {
+        case .server(let server, let isConnectionPort):
+            try server.withBorrowed { (server) throws(NTStatus) in
+                if let sendMessage {
+                    try CMessage.withOutgoing(sendMessage, attributes: sendMessageAttributes, wrappers: port.sendWrappers) {
+                        (reply) throws(NTStatus) in
+                        try server.send(reply)
+                    }
+                }
+                guard let receiveMessage else { return }
+                guard isConnectionPort else { throw .invalidParameter5 }
+                try CMessage.receive(
+                    into: receiveMessage, bufferLength: bufferLength, attributes: receiveMessageAttributes,
+                    defaultCapacity: server.attributes.maxMessageLength, port: port
+                ) { (message) throws(NTStatus) in
+                    try server.receive(into: message, timeout: wait)
                 }
             }
-            guard let receiveMessage else { return }
-            guard case .connection = port.kind else { throw .invalidParameter5 }
-            try CMessage.receive(
-                into: receiveMessage, bufferLength: bufferLength, attributes: receiveMessageAttributes,
-                defaultCapacity: server.attributes.maxMessageLength, port: port
-            ) { (message) throws(NTStatus) in
-                try server.receive(into: message, timeout: wait)
-            }
         case .client(let clientPort):
-            try clientSendReceive(
-                clientPort, port: port, flags: flags, sendMessage, sendMessageAttributes, receiveMessage,
-                bufferLength, receiveMessageAttributes, wait)
+            try clientPort.withBorrowed { (clientPort) throws(NTStatus) in
+                try clientSendReceive(
+                    clientPort, port: port, flags: flags, sendMessage, sendMessageAttributes, receiveMessage,
+                    bufferLength, receiveMessageAttributes, wait)
+            }
         }
     }
 }
@@ -56,38 +60,39 @@ private func clientSendReceive(
             return
         }
     }
-    let client = try clientPort.client(timeout: wait)
-    if let sendMessage {
-        let answered = try CMessage.withOutgoing(
-            sendMessage, attributes: sendMessageAttributes, wrappers: port.sendWrappers
-        ) {
-            (request) throws(NTStatus) -> Bool in
-            if synchronous, let receiveMessage {
-                try CMessage.receive(
-                    into: receiveMessage, bufferLength: bufferLength, attributes: receiveMessageAttributes,
-                    defaultCapacity: client.maxMessageLength, port: port
-                ) { (reply) throws(NTStatus) in
-                    try client.sendReceive(request, receiveInto: reply, flags: .syncRequest, timeout: wait)
+    try clientPort.withClient(timeout: wait) { (client) throws(NTStatus) in
+        if let sendMessage {
+            let answered = try CMessage.withOutgoing(
+                sendMessage, attributes: sendMessageAttributes, wrappers: port.sendWrappers
+            ) {
+                (request) throws(NTStatus) -> Bool in
+                if synchronous, let receiveMessage {
+                    try CMessage.receive(
+                        into: receiveMessage, bufferLength: bufferLength, attributes: receiveMessageAttributes,
+                        defaultCapacity: client.maxMessageLength, port: port
+                    ) { (reply) throws(NTStatus) in
+                        try client.sendReceive(request, receiveInto: reply, flags: .syncRequest, timeout: wait)
+                    }
+                    return true
                 }
-                return true
+                let requestId = try client.send(request, flags: datagram ? .releaseMessage : [])
+                // The request's id, for NtAlpcCancelMessage, in the CONTEXT attribute when allocated.
+                if let sendMessageAttributes,
+                    let context = AlpcpGetMessageAttribute(sendMessageAttributes, ALPC_MESSAGE_CONTEXT_ATTRIBUTE)
+                {
+                    context.assumingMemoryBound(to: ALPC_CONTEXT_ATTR.self).pointee.MessageId = requestId
+                }
+                return false
             }
-            let requestId = try client.send(request, flags: datagram ? .releaseMessage : [])
-            // The request's id, for NtAlpcCancelMessage, in the CONTEXT attribute when allocated.
-            if let sendMessageAttributes,
-                let context = AlpcpGetMessageAttribute(sendMessageAttributes, ALPC_MESSAGE_CONTEXT_ATTRIBUTE)
-            {
-                context.assumingMemoryBound(to: ALPC_CONTEXT_ATTR.self).pointee.MessageId = requestId
-            }
-            return false
+            if answered { return }
         }
-        if answered { return }
-    }
-    guard let receiveMessage else { return }
-    try CMessage.receive(
-        into: receiveMessage, bufferLength: bufferLength, attributes: receiveMessageAttributes,
-        defaultCapacity: client.maxMessageLength, port: port
-    ) { (message) throws(NTStatus) in
-        try client.receive(into: message, timeout: wait)
+        guard let receiveMessage else { return }
+        try CMessage.receive(
+            into: receiveMessage, bufferLength: bufferLength, attributes: receiveMessageAttributes,
+            defaultCapacity: client.maxMessageLength, port: port
+        ) { (message) throws(NTStatus) in
+            try client.receive(into: message, timeout: wait)
+        }
     }
 }
 

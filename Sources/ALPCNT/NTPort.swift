@@ -15,6 +15,19 @@ final class NTPort: Sendable {
     }
 
     let kind: Kind
+
+    /// What a message call reaches through the port, borrowed from ``kind``: the port holds
+    /// these objects as long as it lives, and a call holds the port (``PortTable/port(_:)``),
+    /// so the call needs no reference count of its own on them.
+    enum Borrowed {
+        /// A connection port's or a communication port's server.
+        case server(Unmanaged<AlpcServer>, isConnectionPort: Bool)
+        /// A client port.
+        case client(Unmanaged<ClientPort>)
+    }
+
+    /// ``kind``, borrowed (see ``Borrowed``).
+    let borrowed: Borrowed
     /// The handle's descriptor.
     let descriptor: Int32
     /// The port's ALPC_PORFLG_* flags.
@@ -49,6 +62,11 @@ final class NTPort: Sendable {
 
     private init(kind: Kind, descriptor: Int32, flags: UInt32, portContext: UInt64) {
         self.kind = kind
+        switch kind {
+        case .connection(let server): borrowed = .server(.passUnretained(server), isConnectionPort: true)
+        case .communication(let server, _): borrowed = .server(.passUnretained(server), isConnectionPort: false)
+        case .client(let client): borrowed = .client(.passUnretained(client))
+        }
         self.descriptor = descriptor
         self.flags = flags
         self.portContext = portContext

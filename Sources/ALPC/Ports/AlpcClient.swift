@@ -130,13 +130,19 @@ public final class AlpcClient: @unchecked Sendable {
     /// - Throws: `.timeout`, `.portDisconnected`, or `.bufferTooSmall` (the message stays queued
     ///   and `message.port.totalLength` is the size it needs).
     @discardableResult
+    @inlinable
     public func receive(into message: AlpcMessage? = nil, timeout: Duration? = nil) throws(NTStatus) -> AlpcMessage {
-        // Bound, not coalesced with `??`: the caller's message is borrowed, and retained
-        // once, to be returned.
-        guard let message else { return try receive(into: AlpcMessage(), timeout: timeout) }
+        // Inlined, so that a caller that drops the result counts no reference for it.
+        let message = message ?? AlpcMessage()
+        try _receive(into: message, timeout: timeout)
+        return message
+    }
+
+    /// ``receive(into:timeout:)`` into a given message, returning nothing.
+    @usableFromInline
+    func _receive(into message: AlpcMessage, timeout: Duration?) throws(NTStatus) {
         var deadline = CallDeadline(after: timeout)
         try channel.receive(cookie: 0, into: message, deadline: &deadline)
-        return message
     }
 
     /// Sends the request `message` and waits for its reply (send_receive).
@@ -148,21 +154,31 @@ public final class AlpcClient: @unchecked Sendable {
     ///   - timeout: how long to wait for the reply.
     /// - Returns: the reply, Type `LPC_REPLY`, carrying the MessageId the server saw.
     @discardableResult
+    @inlinable
     public func sendReceive(
         _ message: AlpcMessage, receiveInto: AlpcMessage? = nil, flags: MessageFlags = .syncRequest,
         timeout: Duration? = nil
     ) throws(NTStatus) -> AlpcMessage {
+        // Inlined, so that a caller that drops the result counts no reference for it.
         let reply = receiveInto ?? AlpcMessage()
+        try _sendReceive(message, receiveInto: reply, flags: flags, timeout: timeout)
+        return reply
+    }
+
+    /// ``sendReceive(_:receiveInto:flags:timeout:)`` into a given message, returning nothing.
+    @usableFromInline
+    func _sendReceive(
+        _ message: AlpcMessage, receiveInto reply: AlpcMessage, flags: MessageFlags, timeout: Duration?
+    ) throws(NTStatus) {
         var deadline = CallDeadline(after: timeout)
         guard flags.contains(.syncRequest), !flags.contains(.releaseMessage) else {
             // Not synchronous: a send, then the next message nobody else waits for.
             try send(message, flags: flags)
             try channel.receive(cookie: 0, into: reply, deadline: &deadline)
-            return reply
+            return
         }
         let pending = try channel.sendRequest(message, deadline: &deadline)
         try channel.receive(pending, into: reply, deadline: &deadline)
-        return reply
     }
 
     /// Sends `data` as a request and waits for its reply (send_receive with bytes).

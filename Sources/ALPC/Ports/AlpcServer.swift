@@ -105,14 +105,20 @@ public final class AlpcServer: @unchecked Sendable {
     /// - Throws: `.timeout` when the time runs out; `.bufferTooSmall` when the message does not
     ///   fit, in which case it stays queued and `message.port.totalLength` is the size it needs.
     @discardableResult
+    @inlinable
     public func receive(into message: AlpcMessage? = nil, timeout: Duration? = nil) throws(NTStatus) -> AlpcMessage {
-        // Bound, not coalesced with `??`: the caller's message is borrowed, and retained
-        // once, to be returned.
-        guard let message else { return try receive(into: AlpcMessage(), timeout: timeout) }
+        // Inlined, so that a caller that drops the result counts no reference for it.
+        let message = message ?? AlpcMessage()
+        try _receive(into: message, timeout: timeout)
+        return message
+    }
+
+    /// ``receive(into:timeout:)`` into a given message, returning nothing.
+    @usableFromInline
+    func _receive(into message: AlpcMessage, timeout: Duration?) throws(NTStatus) {
         var deadline = CallDeadline(after: timeout)
         var sink = CopyingSink(message: message)
         try receiver.receive(into: &sink, deadline: &deadline)
-        return message
     }
 
     /// The file descriptor of a waitable port (`ALPC_PORFLG_WAITABLE_PORT`), readable while a
