@@ -52,7 +52,12 @@ final class ReplyDemultiplexer: @unchecked Sendable {
     private let waiting = Atomic<Int>(0)
     private let lock = ConditionLock()
     // Guarded by lock.
-    @exclusivity(unchecked) private var awaiting = CookieSet()
+    @exclusivity(unchecked) private var awaiting = CookieSet() {
+        didSet { someAwaited.store(!awaiting.isEmpty, ordering: .releasing) }
+    }
+    /// Whether `awaiting` holds a cookie, written holding the lock and read without it: see
+    /// ``isExpected(_:)``.
+    private let someAwaited = Atomic<Bool>(false)
     @exclusivity(unchecked) private var mailbox: [UInt32: Parked] = [:] {
         didSet { parkedCount.store(mailbox.count &+ inbox.count, ordering: .releasing) }
     }
@@ -106,7 +111,11 @@ final class ReplyDemultiplexer: @unchecked Sendable {
 
     /// Whether a thread waits for the reply carrying `cookie`.
     func isExpected(_ cookie: UInt32) -> Bool {
-        lock.withLock { awaiting.contains(cookie) }
+        // A waiter puts its cookie in `awaiting` before its request is published, so before
+        // the server can see it, let alone reply: a consumer that read the reply (an acquiring
+        // load of the ring's Tail) sees the flag set. Clear, nobody waits: no lock.
+        guard someAwaited.load(ordering: .acquiring) else { return false }
+        return lock.withLock { awaiting.contains(cookie) }
     }
 
     /// The next step of a receiver of the reply `cookie` (0: of the next message nobody waits
