@@ -120,7 +120,8 @@ final class LogRecorder: Sendable {
         let metadata: [String: String]
     }
 
-    private let storage = Mutex<[Record]>([])
+    /// (`Locked`, not `Mutex`: see `HandlerCounts`.)
+    private let storage = Locked<[Record]>([])
 
     var records: [Record] { storage.withLock { $0 } }
 
