@@ -33,7 +33,7 @@ struct HotConnections {
     }
 
     /// `position` (below twice ``count``) as an index of the set. A subtraction, not a
-    /// division: a 64-bit `div` costs tens of cycles, on the path from a request's arrival
+    /// division: a `div` costs tens of cycles, on the path from a request's arrival
     /// to its delivery.
     @inline(__always)
     private func wrapped(_ position: Int) -> Int {
