@@ -36,11 +36,6 @@ int32_t alpc_gettid(void) {
     return cached_tid;
 }
 
-int32_t alpc_getpid(void) {
-    alpc_refresh_ids();
-    return cached_pid;
-}
-
 uint64_t alpc_current_ids(void) {
     alpc_refresh_ids();
     return (uint64_t)(uint32_t)cached_pid << 32 | (uint32_t)cached_tid;

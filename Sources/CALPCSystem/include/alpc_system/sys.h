@@ -112,11 +112,8 @@ static inline int alpc_current_cpu(void) {
 /** The calling thread's kernel thread id (one system call per thread, then cached; a fork resets the cache). */
 int32_t alpc_gettid(void);
 
-/** The calling process's id (cached; a fork resets the cache). */
-int32_t alpc_getpid(void);
-
-/** Both: the process id in the high 32 bits, the thread id in the low 32 (one call where a
- *  message's sender stamp needs the two). */
+/** The calling process's id in the high 32 bits and the calling thread's in the low 32 (cached
+ *  as alpc_gettid's is): a message's sender stamp, in one call. */
 uint64_t alpc_current_ids(void);
 
 /** A spin-wait hint to the CPU. */
