@@ -149,11 +149,11 @@ extension ClientChannel {
         }
         guard let slot else { throw .unsuccessful }
         let record: SlotRecord.Inbound
-        let inbound: InboundAttributes?
+        var inbound = InboundAttributesHold()
         do {
-            (record, inbound) = try InboundRecord.read(
+            record = try InboundRecord.read(
                 slot, maxRecordLength: geometry.maxRecordLength, maxMessageLength: geometry.maxMessageLength,
-                peer: peerResources, control: control, policy: policy)
+                peer: peerResources, control: control, policy: policy, attributes: &inbound)
         } catch {
             // A server that writes garbage or breaks the protocol is treated as gone.
             markClosed(.portDisconnected)
@@ -196,7 +196,7 @@ extension ClientChannel {
         InboundRecord.release(record, from: peerResources)
         receivedSequence &+= 1
         let parked = ReplyDemultiplexer.Parked(
-            bytes: bytes, attributes: inbound, sequence: receivedSequence, cookie: isReply ? record.cookie : 0)
+            bytes: bytes, attributes: inbound.take(), sequence: receivedSequence, cookie: isReply ? record.cookie : 0)
         releaseSlot()
         guard replies.park(parked, isReply: isReply) else {
             // The server sends more than anybody here claims (datagrams, replies nobody waits
@@ -226,7 +226,7 @@ extension ClientChannel {
         var loaded = false
         let outcome = Result { () throws(NTStatus) in
             try sink.deliver(
-                bytes: parked.bytes, DeliveryStamp(), attributes: parked.attributes,
+                bytes: parked.bytes, DeliveryStamp(), attributes: InboundAttributesHold(parked.attributes),
                 context: ContextStamp(portContext: 0, sequence: parked.sequence), sender: serverCredentials,
                 reader: reader, loaded: &loaded)
         }

@@ -142,7 +142,7 @@ final class InboundAttributes {
     /// `ValidAttributes` to exactly what was delivered. Releases what the message held from
     /// its previous receive first, and signals the direct event.
     static func install(
-        _ inbound: InboundAttributes?, into message: AlpcMessage, context: ContextStamp?, sender: PeerCredentials
+        _ inbound: borrowing InboundAttributesHold, into message: AlpcMessage, context: ContextStamp?, sender: PeerCredentials
     ) {
         message.receivedResources?.reset()
         let attributes = message.attributes
@@ -161,7 +161,7 @@ final class InboundAttributes {
             blob.modifiedId = UInt64(UInt32(bitPattern: sender.pid))
             valid.insert(.token)
         }
-        inbound?.deliver(into: message, valid: &valid)
+        inbound.withAttributes { $0.deliver(into: message, valid: &valid) }
         attributes.valid = valid
     }
 

@@ -7,8 +7,8 @@
 /// moment: everything decided here is read once, into the values returned, and the caller
 /// uses only those (see <doc:RecordPath>).
 enum InboundRecord {
-    /// Reads the record in `slot`: its checked header and its decoded attributes (nil when
-    /// none travel).
+    /// Reads the record in `slot`: returns its checked header, and puts its decoded attributes
+    /// in `attributes` (left empty when none travel).
     ///
     /// - Throws: a status for a record that breaks the protocol (a header out of bounds, an
     ///   announced attachment that is not on `control`, attributes that do not decode): nothing
@@ -16,21 +16,22 @@ enum InboundRecord {
     @inline(__always)
     static func read(
         _ slot: UnsafeMutableRawPointer, maxRecordLength: Int, maxMessageLength: Int, peer: PeerResources,
-        control: borrowing ControlSocket, policy: HandlePolicy
-    ) throws(NTStatus) -> (record: SlotRecord.Inbound, attributes: InboundAttributes?) {
+        control: borrowing ControlSocket, policy: HandlePolicy, attributes: inout InboundAttributesHold
+    ) throws(NTStatus) -> SlotRecord.Inbound {
         let record = try SlotRecord.inspect(
             slot, maxRecordLength: maxRecordLength, maxMessageLength: maxMessageLength)
         // Most records carry neither: no call into the decoder for them.
-        guard record.hasAttachment || record.attributeLength != 0 else { return (record, nil) }
+        guard record.hasAttachment || record.attributeLength != 0 else { return record }
         var attachment: Attachment?
         if record.hasAttachment {
             attachment = peer.firstAttachment(reading: control)
             guard attachment != nil else { throw .invalidMessage }
         }
-        let attributes = try InboundAttributes.decode(
-            area: record.attributeArea, length: record.attributeLength, attachment: attachment,
-            peer: peer, policy: policy)
-        return (record, attributes)
+        attributes = InboundAttributesHold(
+            try InboundAttributes.decode(
+                area: record.attributeArea, length: record.attributeLength, attachment: attachment,
+                peer: peer, policy: policy))
+        return record
     }
 
     /// Forgets the attachment `record` took, once it is delivered or dropped.

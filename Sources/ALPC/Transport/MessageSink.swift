@@ -39,7 +39,7 @@ protocol MessageSink {
     /// context and sender the receiver knows; a sink that lends the message in place lends it
     /// to `reader`. A throw is the receiving closure's failure.
     mutating func deliver(
-        _ stamp: DeliveryStamp, attributes: InboundAttributes?, context: ContextStamp?, sender: PeerCredentials,
+        _ stamp: DeliveryStamp, attributes: borrowing InboundAttributesHold, context: ContextStamp?, sender: PeerCredentials,
         reader: MessageReader
     ) throws(NTStatus)
 }
@@ -48,7 +48,7 @@ extension MessageSink {
     /// Loads and delivers `bytes` (a header and its data, or nothing for a bare header) in
     /// one go; `loaded` says whether the load succeeded.
     mutating func deliver(
-        bytes: [UInt8], _ stamp: DeliveryStamp, attributes: InboundAttributes?, context: ContextStamp?,
+        bytes: [UInt8], _ stamp: DeliveryStamp, attributes: borrowing InboundAttributesHold, context: ContextStamp?,
         sender: PeerCredentials, reader: MessageReader, loaded: inout Bool
     ) throws(NTStatus) {
         guard bytes.count >= SlotRecord.headerSize else {
@@ -87,7 +87,7 @@ struct CopyingSink: MessageSink {
     }
 
     func deliver(
-        _ stamp: DeliveryStamp, attributes: InboundAttributes?, context: ContextStamp?, sender: PeerCredentials,
+        _ stamp: DeliveryStamp, attributes: borrowing InboundAttributesHold, context: ContextStamp?, sender: PeerCredentials,
         reader: MessageReader
     ) {
         message._withUnsafeGuaranteedRef { message in
@@ -113,7 +113,7 @@ struct LendingSink: MessageSink {
     }
 
     mutating func deliver(
-        _ stamp: DeliveryStamp, attributes: InboundAttributes?, context: ContextStamp?, sender: PeerCredentials,
+        _ stamp: DeliveryStamp, attributes: borrowing InboundAttributesHold, context: ContextStamp?, sender: PeerCredentials,
         reader: MessageReader
     ) throws(NTStatus) {
         guard let source else { throw .unsuccessful }

@@ -18,6 +18,7 @@ extension ServerReceiver {
     /// Delivers the oldest records of the next hot ring that has one, round-robin: the first,
     /// then up to `batch - 1` more already published on the same ring, whose slots are then
     /// released together. Returns how many were delivered (0: no ring had a record).
+    @inline(__always)
     func deliverFromHotRing<Sink: MessageSink>(
         into sink: inout Sink, batch: Int, reader: MessageReader
     ) throws(NTStatus) -> Int {
@@ -112,17 +113,18 @@ extension ServerReceiver {
     /// Checks the record in `slot` of `channel`'s request ring, takes what came with it, and
     /// delivers it into `sink` with the MessageId `reserved` for it (nil: a new one), leaving
     /// the slot to the caller to release.
+    @inline(__always)
     func deliverRecord<Sink: MessageSink>(
         _ slot: UnsafeMutableRawPointer, of channel: ServerChannel, into sink: inout Sink, reader: MessageReader,
         messageId reserved: UInt32?
     ) -> RecordDelivery {
         let record: SlotRecord.Inbound
-        let inbound: InboundAttributes?
+        var inbound = InboundAttributesHold()
         do {
-            (record, inbound) = try InboundRecord.read(
+            record = try InboundRecord.read(
                 slot, maxRecordLength: channel.geometry.maxRecordLength,
                 maxMessageLength: channel.geometry.maxMessageLength, peer: channel.peerResources,
-                control: channel.handshake.socket, policy: channel.policy)
+                control: channel.handshake.socket, policy: channel.policy, attributes: &inbound)
         } catch {
             return .broken
         }
@@ -177,7 +179,8 @@ extension ServerReceiver {
                         type: UInt16(ALPC_CONNECTION_REQUEST), clientProcess: UInt64(handshake.peer.pid),
                         clientThread: UInt64(UInt32(bitPattern: handshake.request?.threadId ?? 0)),
                         messageId: messageId, callbackId: 0),
-                    attributes: nil, context: nil, sender: handshake.peer, reader: reader, loaded: &loaded)
+                    attributes: InboundAttributesHold(), context: nil, sender: handshake.peer, reader: reader,
+                    loaded: &loaded)
             case .closed(let channel, let reason, let messageId):
                 try sink.load(from: SlotRecord.emptyHeader, dataLength: 0)
                 loaded = true
@@ -186,7 +189,7 @@ extension ServerReceiver {
                     DeliveryStamp(
                         type: UInt16(reason == .closed ? LPC_PORT_CLOSED : LPC_CLIENT_DIED),
                         clientProcess: UInt64(channel.peer.pid), clientThread: 0, messageId: messageId),
-                    attributes: nil,
+                    attributes: InboundAttributesHold(),
                     context: ContextStamp(portContext: channel.portContext, sequence: channel.sequence),
                     sender: channel.peer, reader: reader)
             }

@@ -153,6 +153,7 @@ enum SlotRecord {
     }
 
     /// Validates the record in `slot`, which holds at most `maxRecordLength` bytes after its header.
+    @inline(__always)
     static func inspect(_ slot: UnsafeMutableRawPointer, maxRecordLength: Int, maxMessageLength: Int) throws(NTStatus) -> Inbound {
         let header = slot.loadUnaligned(as: ALPC_SLOT_HEADER.self)
         let recordLength = Int(header.RecordLength)
