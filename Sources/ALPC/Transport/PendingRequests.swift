@@ -44,11 +44,13 @@ struct PendingRequests: ~Copyable {
 
     /// Remembers `request` as the one `messageId` names.
     mutating func insert(_ request: PendingRequest, for messageId: UInt32) {
-        let index = Int(messageId) & (Self.tableSize - 1)
-        if let older = table[index].request, table[index].messageId != messageId {
-            spilled[table[index].messageId] = older
+        let entry = table.baseAddress! + (Int(messageId) & (Self.tableSize - 1))
+        if let older = entry.pointee.request.take(), entry.pointee.messageId != messageId {
+            spilled[entry.pointee.messageId] = older
         }
-        table[index] = Entry(messageId: messageId, request: request)
+        entry.pointee.messageId = messageId
+        // Empty now (taken above): the request is put in place, with nothing there to release.
+        entry.pointer(to: \.request)!.initialize(to: request)
     }
 
     /// Forgets and returns the request `messageId` names, if one waits.

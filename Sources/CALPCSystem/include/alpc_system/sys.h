@@ -112,9 +112,23 @@ static inline int alpc_current_cpu(void) {
 /** The calling thread's kernel thread id (one system call per thread, then cached; a fork resets the cache). */
 int32_t alpc_gettid(void);
 
+/* The calling thread's ids as alpc_current_ids returns them, the fork generation they were read
+ * in (0: not yet), and the process's generation, which a fork advances in the child (sys.c).
+ * initial-exec: in libalpc.so the default model would call __tls_get_addr on every message. */
+extern __thread __attribute__((tls_model("initial-exec"))) uint64_t alpc__cached_ids;
+extern __thread __attribute__((tls_model("initial-exec"))) uint32_t alpc__cached_generation;
+extern uint32_t alpc__fork_generation;
+
+/** Reads the calling thread's ids into the cache and returns them (alpc_current_ids' slow path). */
+uint64_t alpc__refresh_ids(void);
+
 /** The calling process's id in the high 32 bits and the calling thread's in the low 32 (cached
- *  as alpc_gettid's is): a message's sender stamp, in one call. */
-uint64_t alpc_current_ids(void);
+ *  as alpc_gettid's is): a message's sender stamp, read inline from the cache. */
+static inline uint64_t alpc_current_ids(void) {
+    if (__builtin_expect(alpc__cached_generation == __atomic_load_n(&alpc__fork_generation, __ATOMIC_RELAXED), 1))
+        return alpc__cached_ids;
+    return alpc__refresh_ids();
+}
 
 /** A spin-wait hint to the CPU. */
 /**
