@@ -138,6 +138,16 @@ public final class AlpcClient: @unchecked Sendable {
         return message
     }
 
+    /// Receives the next message nobody else waits for into `message`, which the caller keeps:
+    /// as with an optional message, and the same message is returned. (Its own overload: one
+    /// that takes an optional counts a reference for the message around the call.)
+    @discardableResult
+    @inlinable
+    public func receive(into message: AlpcMessage, timeout: Duration? = nil) throws(NTStatus) -> AlpcMessage {
+        try _receive(into: message, timeout: timeout)
+        return message
+    }
+
     /// ``receive(into:timeout:)`` into a given message, returning nothing.
     @usableFromInline
     func _receive(into message: AlpcMessage, timeout: Duration?) throws(NTStatus) {
@@ -165,7 +175,20 @@ public final class AlpcClient: @unchecked Sendable {
         return reply
     }
 
-    /// ``sendReceive(_:receiveInto:flags:timeout:)`` into a given message, returning nothing.
+    /// Sends the request `message` and waits for its reply, received into `receiveInto`, which
+    /// the caller keeps (send_receive): as with an optional reply message, and the same message
+    /// is returned. (Its own overload: one that takes an optional counts a reference for the
+    /// reply message around the call.)
+    @discardableResult
+    @inlinable
+    public func sendReceive(
+        _ message: AlpcMessage, receiveInto: AlpcMessage, flags: MessageFlags = .syncRequest, timeout: Duration? = nil
+    ) throws(NTStatus) -> AlpcMessage {
+        try _sendReceive(message, receiveInto: receiveInto, flags: flags, timeout: timeout)
+        return receiveInto
+    }
+
+    /// ``sendReceive(_:receiveInto:flags:timeout:)-(_,AlpcMessage?,_,_)`` into a given message, returning nothing.
     @usableFromInline
     func _sendReceive(
         _ message: AlpcMessage, receiveInto reply: AlpcMessage, flags: MessageFlags, timeout: Duration?
@@ -203,7 +226,7 @@ public final class AlpcClient: @unchecked Sendable {
     /// `fill` receives exactly `dataLength` writable bytes: the request's data in the
     /// connection's shared memory. `reply` receives the reply (Type `LPC_REPLY`, the MessageId
     /// the server saw) before its memory is reused, and its result is returned. Neither
-    /// message carries attributes: use ``sendReceive(_:receiveInto:flags:timeout:)`` for them.
+    /// message carries attributes: use ``sendReceive(_:receiveInto:flags:timeout:)-(_,AlpcMessage?,_,_)`` for them.
     /// Neither closure may keep the memory it is given.
     ///
     /// - Parameters:

@@ -113,7 +113,17 @@ public final class AlpcServer: @unchecked Sendable {
         return message
     }
 
-    /// ``receive(into:timeout:)`` into a given message, returning nothing.
+    /// Receives the next message from any client into `message`, which the caller keeps
+    /// (recv): as with an optional message, and the same message is returned. (Its own
+    /// overload: one that takes an optional counts a reference for the message around the call.)
+    @discardableResult
+    @inlinable
+    public func receive(into message: AlpcMessage, timeout: Duration? = nil) throws(NTStatus) -> AlpcMessage {
+        try _receive(into: message, timeout: timeout)
+        return message
+    }
+
+    /// ``receive(into:timeout:)-(AlpcMessage?,_)`` into a given message, returning nothing.
     @usableFromInline
     func _receive(into message: AlpcMessage, timeout: Duration?) throws(NTStatus) {
         var deadline = CallDeadline(after: timeout)
@@ -181,12 +191,12 @@ public final class AlpcServer: @unchecked Sendable {
     /// Lends the next message from any client to `body` in place, without copying it, and
     /// returns `body`'s result.
     ///
-    /// The message has the Type, MessageId and ClientId ``receive(into:timeout:)`` would give
+    /// The message has the Type, MessageId and ClientId ``receive(into:timeout:)-(AlpcMessage?,_)`` would give
     /// it, and the server's bookkeeping is the same: a request can be answered (also from
     /// inside `body`) with ``reply(to:dataLength:fill:)`` or ``send(_:flags:)``, and
     /// ``senderCredentials(messageId:)`` knows its sender. Connection requests and lifecycle
     /// messages are lent the same way. Attributes are not delivered: a message that carries
-    /// some loses them (use ``receive(into:timeout:)`` for them). `body` must not call
+    /// some loses them (use ``receive(into:timeout:)-(AlpcMessage?,_)`` for them). `body` must not call
     /// `receive` on this server, and must not keep the message.
     ///
     /// - Parameters:
