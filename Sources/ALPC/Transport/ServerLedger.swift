@@ -82,10 +82,18 @@ final class ServerLedger: @unchecked Sendable {
     /// ``messageId(after:)``). A request among them is then kept with ``keepRequest(_:cookie:from:)``.
     /// Ids reserved for records never delivered are simply not used.
     func reserveDeliveries(_ count: Int, from channel: ServerChannel) -> UInt32 {
-        lock.withLock {
-            let first = newMessageIdLocked()
-            rememberSenderLocked(first, from: channel)
-            for _ in 1..<max(count, 1) { rememberSenderLocked(newMessageIdLocked(), from: channel) }
+        // The sender read once: a store to `senders` could otherwise be taken to change it.
+        let sender = RememberedSender(messageId: 0, peer: channel.peer, allowsImpersonation: channel.allowsImpersonation)
+        return lock.withLock {
+            let first = Self.messageId(after: nextMessageId)
+            var id = first
+            for index in 0..<max(count, 1) {
+                if index > 0 { id = Self.messageId(after: id) }
+                var remembered = sender
+                remembered.messageId = id
+                senders[Int(id) & (Self.rememberedSenders - 1)] = remembered
+            }
+            nextMessageId = id
             return first
         }
     }
