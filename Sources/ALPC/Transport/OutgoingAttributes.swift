@@ -10,7 +10,11 @@ internal import CALPCSystem
 /// (as a section id and an offset), handles and the direct event (as descriptors on the
 /// control socket), and the work-on-behalf ticket. The context and token attributes never
 /// travel: the receiver fills them from what it knows.
-struct OutgoingAttributes {
+///
+/// A class: the record path passes an `OutgoingAttributes?` down every send, and for the
+/// messages without attributes (most) nil is then one null word, where an optional struct of
+/// this size was zeroed and copied on each call. Only a message with attributes allocates one.
+final class OutgoingAttributes {
     /// The attributes that can travel.
     static let travelling: AttributeFlags = [.security, .view, .handle, .direct, .workOnBehalf]
 
@@ -83,7 +87,7 @@ struct OutgoingAttributes {
     }
 
     static func prepare(_ message: AlpcMessage, policy: HandlePolicy) throws(NTStatus) -> OutgoingAttributes {
-        var out = OutgoingAttributes()
+        let out = OutgoingAttributes()
         let attributes = message.attributes
         let valid = attributes.valid.intersection(.all)
         if valid.isEmpty { return out }
@@ -136,7 +140,7 @@ struct OutgoingAttributes {
     }
 
     /// Captures the handle attribute: one descriptor, or an indirect array of 2...512.
-    private mutating func captureHandles(_ blob: HandleAttribute, policy: HandlePolicy) throws(NTStatus) {
+    private func captureHandles(_ blob: HandleAttribute, policy: HandlePolicy) throws(NTStatus) {
         let flags = blob.flags
         guard policy.allowsHandles else { throw .notSupported }
         handleFlags = flags
