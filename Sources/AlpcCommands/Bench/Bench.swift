@@ -28,6 +28,8 @@ extension AlpcCommand {
                 ALPC_MSGFLG_RELEASE_MESSAGE, timed from the first send to the peer's count; \
                 baseline: a C shared-memory ring); and the time from connect to the first reply.
 
+                Host stalls. Before the rounds, a thread that does nothing but read the clock is                 pinned to each CPU of the run in turn (0.5 s each, --quick 0.2 s) and counts the                 gaps of more than 3 us between two readings: the CPU was taken away (an interrupt                 on bare metal; in a virtual machine mostly the host's preemption of the vCPU). A                 round trip that spans a gap takes that much longer, so at thousands a second they                 set the p99 of sub-microsecond round trips, and a transport with longer round trips                 catches more of them.
+
                 Placement. By default both sides of everything, ALPC included, are pinned apart: \
                 this process on the first CPU it may use (normally CPU 0), the peer or the C child \
                 on the second (CPU 1). The table calls this "separate CPUs" (JSON: "any"). Left \
@@ -94,6 +96,7 @@ extension AlpcCommand {
         }
 
         private func measure(plan: BenchPlan, cpus: CPUAssignment, idleGapNanos: UInt64, start: UInt64) throws(BenchError) -> BenchReport {
+            let hostStalls = try HostStalls.measure(on: cpus, nanoseconds: plan.stallWatchNanos)
             // Pinned before the spawn: the peer starts on this CPU's mask, then pins itself.
             try CPUAffinity.pinCurrentThread(to: cpus.requester)
             let portName = #"\RPC Control\alpc-bench-"# + String(getpid())
@@ -111,7 +114,7 @@ extension AlpcCommand {
                 cpus: cpus, idleGapNanos: idleGapNanos, roundsPlanned: plan.rounds, roundsDone: run.roundsDone,
                 elapsedNanos: BenchClock.now() &- start, payloads: plan.payloads,
                 datagramPayload: plan.datagramPayload, connectPayload: plan.connectPayload,
-                results: run.results, notes: run.notes + run.stoppedEarlyNotes)
+                results: run.results, notes: run.notes + run.stoppedEarlyNotes, hostStalls: hostStalls)
         }
     }
 }

@@ -12,15 +12,21 @@ struct BenchPlan: Sendable {
     let connectsPerRound: Int
     /// No round starts when it would likely end after this much time since the start.
     let wallLimitNanos: UInt64
+    /// How long each CPU is watched for host stalls before the rounds.
+    let stallWatchNanos: UInt64
 
     let payloads = [64, 4 << 10, 1 << 20]
     let datagramPayload = 64
     let connectPayload = 64
 
     /// About 40 s of measuring; the whole run stays under 60 s.
-    static let standard = BenchPlan(rounds: 10, batchNanos: 200_000_000, connectsPerRound: 20, wallLimitNanos: 50_000_000_000)
+    static let standard = BenchPlan(
+        rounds: 10, batchNanos: 200_000_000, connectsPerRound: 20, wallLimitNanos: 50_000_000_000,
+        stallWatchNanos: 500_000_000)
     /// About 5 s of measuring; the whole run stays under 10 s.
-    static let quick = BenchPlan(rounds: 5, batchNanos: 60_000_000, connectsPerRound: 20, wallLimitNanos: 8_000_000_000)
+    static let quick = BenchPlan(
+        rounds: 5, batchNanos: 60_000_000, connectsPerRound: 20, wallLimitNanos: 8_000_000_000,
+        stallWatchNanos: 200_000_000)
 }
 
 /// One cell's schedule and results.

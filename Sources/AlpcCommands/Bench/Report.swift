@@ -13,6 +13,8 @@ struct BenchReport {
     let results: [CellResult]
     /// Footer lines (what was not measured and why).
     let notes: [String]
+    /// How often the run's CPUs were taken away from it, watched before it.
+    let hostStalls: HostStalls
 
     private func result(_ transport: BenchTransport, _ mode: BenchMode, _ payload: Int) -> CellResult? {
         results.first { $0.key == CellKey(transport: transport, mode: mode, payload: payload) }
@@ -26,6 +28,10 @@ struct BenchReport {
         lines.append("alpc bench: request/reply between two processes; \(cpus)")
         let gap = idleGapNanos == 0 ? "none (back to back)" : "\(Nanos.text(idleGapNanos)) before each timed request"
         lines.append("idle gap: \(gap); \(roundsDone) of \(roundsPlanned) rounds, interleaved; \(fixed(Double(elapsedNanos) / 1e9, 1)) s")
+        let stalls = hostStalls.cpus.map { "CPU \($0.cpu) \(Rate.text($0.perSecond))/s (mean \(Nanos.text($0.meanNanos)))" }
+        lines.append(
+            "host stalls (a thread reading the clock lost its CPU for more than \(Nanos.text(HostStalls.threshold))): "
+                + stalls.joined(separator: ", "))
         lines.append("")
 
         lines.append("Round trips (one synchronous request and its reply, same size each way)")
