@@ -64,8 +64,10 @@ enum FuzzTarget: String, CaseIterable {
         // What inspect accepts lies inside the slot.
         let end = SlotRecord.slotHeaderSize + SlotRecord.headerSize + ((record.dataLength + 7) & ~7) + record.attributeLength
         guard end <= geometry.slotSize else { fatalError("record of \(end) bytes in a slot of \(geometry.slotSize)") }
-        let inbound = try? InboundAttributes.decode(
-            area: record.attributeArea, length: record.attributeLength, attachment: nil, peer: recordPeer, policy: policy)
+        let inbound = InboundAttributesHold(
+            (try? InboundAttributes.decode(
+                area: record.attributeArea, length: record.attributeLength, attachment: nil, peer: recordPeer,
+                policy: policy)) ?? nil)
         _ = SlotRecord.bytes(of: record)
         if (try? SlotRecord.copy(record, into: message)) != nil {
             InboundAttributes.install(inbound, into: message, context: nil, sender: PeerCredentials(pid: 1, uid: 1, gid: 1))
