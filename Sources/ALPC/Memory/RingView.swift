@@ -166,15 +166,23 @@ struct RingConsumer: @unchecked Sendable {
 
     /// The published slot `offset` places after the oldest, or nil when fewer are published.
     /// Throws when the peer's tail is impossible.
+    ///
+    /// A batch reads its records one after the other: the lines of the record
+    /// ``batchLookahead`` places further are asked for now, when it is published, so that they
+    /// travel from the writer's cache while the records before it are delivered.
     mutating func peek(after offset: Int) throws(NTStatus) -> UnsafeMutableRawPointer? {
-        let index = head &+ UInt32(truncatingIfNeeded: offset)
-        if cachedTail &- head <= UInt32(truncatingIfNeeded: offset),
-            try refreshTail() <= UInt32(truncatingIfNeeded: offset)
-        {
+        let position = UInt32(truncatingIfNeeded: offset)
+        if cachedTail &- head <= position, try refreshTail() <= position {
             return nil
         }
-        return ring.prefetchForReading(index)
+        if cachedTail &- head > position &+ Self.batchLookahead {
+            _ = ring.prefetchForReading(head &+ position &+ Self.batchLookahead)
+        }
+        return ring.prefetchForReading(head &+ position)
     }
+
+    /// How many records ahead of the one it delivers a batch asks for.
+    static let batchLookahead: UInt32 = 6
 
     /// Releases the `count` oldest slots with one store. Returns true when the producer asked
     /// to be woken.
@@ -185,11 +193,19 @@ struct RingConsumer: @unchecked Sendable {
         return ring.producerSleeping.pointee.load(ordering: .relaxed) != 0
     }
 
-    /// How many records are published and not yet released, at most `limit`, reading Tail.
+    /// How many records are published and not yet released, at most `limit`, reading Tail; the
+    /// lines of the first ones after the oldest (up to ``batchLookahead``) are asked for, as a
+    /// batch about to read them.
     ///
     /// - Throws: `.invalidMessage` for a Tail more than a ring's worth ahead.
     mutating func published(upTo limit: Int) throws(NTStatus) -> Int {
-        min(limit, Int(try refreshTail()))
+        let published = min(limit, Int(try refreshTail()))
+        var position: UInt32 = 1
+        while position <= Self.batchLookahead && Int(position) < published {
+            _ = ring.prefetchForReading(head &+ position)
+            position &+= 1
+        }
+        return published
     }
 
     /// Reads the producer's Tail into the cache; returns how many records are published and
