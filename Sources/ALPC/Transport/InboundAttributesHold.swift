@@ -23,9 +23,6 @@ struct InboundAttributesHold: ~Copyable {
         reference?.release()
     }
 
-    /// Whether attributes travelled.
-    var isEmpty: Bool { reference == nil }
-
     /// Runs `body` with the attributes, borrowed from the hold, when any travelled.
     @inline(__always)
     func withAttributes(_ body: (InboundAttributes) -> Void) {
