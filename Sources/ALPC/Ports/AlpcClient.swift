@@ -188,7 +188,8 @@ public final class AlpcClient: @unchecked Sendable {
         return receiveInto
     }
 
-    /// ``sendReceive(_:receiveInto:flags:timeout:)-(_,AlpcMessage?,_,_)`` into a given message, returning nothing.
+    /// ``sendReceive(_:receiveInto:flags:timeout:)-(_,AlpcMessage?,_,_)`` into a given message,
+    /// returning nothing.
     @usableFromInline
     func _sendReceive(
         _ message: AlpcMessage, receiveInto reply: AlpcMessage, flags: MessageFlags, timeout: Duration?
@@ -226,7 +227,8 @@ public final class AlpcClient: @unchecked Sendable {
     /// `fill` receives exactly `dataLength` writable bytes: the request's data in the
     /// connection's shared memory. `reply` receives the reply (Type `LPC_REPLY`, the MessageId
     /// the server saw) before its memory is reused, and its result is returned. Neither
-    /// message carries attributes: use ``sendReceive(_:receiveInto:flags:timeout:)-(_,AlpcMessage?,_,_)`` for them.
+    /// message carries attributes: use
+    /// ``sendReceive(_:receiveInto:flags:timeout:)-(_,AlpcMessage?,_,_)`` for them.
     /// Neither closure may keep the memory it is given.
     ///
     /// - Parameters:

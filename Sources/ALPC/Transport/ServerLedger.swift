@@ -50,8 +50,20 @@ final class ServerLedger: @unchecked Sendable {
 
     /// Remembers that the message `id` came from `channel`'s client. Holding the lock.
     private func rememberSenderLocked(_ id: UInt32, from channel: ServerChannel) {
-        senders[Int(id) & (Self.rememberedSenders - 1)] = RememberedSender(
-            messageId: id, peer: channel.peer, allowsImpersonation: channel.allowsImpersonation)
+        rememberSenderLocked(id, as: Self.sender(of: channel))
+    }
+
+    /// Remembers that the message `id` came from `sender` (its own MessageId is replaced).
+    /// Holding the lock.
+    private func rememberSenderLocked(_ id: UInt32, as sender: RememberedSender) {
+        var remembered = sender
+        remembered.messageId = id
+        senders[Int(id) & (Self.rememberedSenders - 1)] = remembered
+    }
+
+    /// What is remembered of `channel`'s client for each of its messages.
+    private static func sender(of channel: ServerChannel) -> RememberedSender {
+        RememberedSender(messageId: 0, peer: channel.peer, allowsImpersonation: channel.allowsImpersonation)
     }
 
     /// A new MessageId, for a message the server itself makes (a lifecycle message).
@@ -83,17 +95,11 @@ final class ServerLedger: @unchecked Sendable {
     /// Ids reserved for records never delivered are simply not used.
     func reserveDeliveries(_ count: Int, from channel: ServerChannel) -> UInt32 {
         // The sender read once: a store to `senders` could otherwise be taken to change it.
-        let sender = RememberedSender(messageId: 0, peer: channel.peer, allowsImpersonation: channel.allowsImpersonation)
+        let sender = Self.sender(of: channel)
         return lock.withLock {
-            let first = Self.messageId(after: nextMessageId)
-            var id = first
-            for index in 0..<max(count, 1) {
-                if index > 0 { id = Self.messageId(after: id) }
-                var remembered = sender
-                remembered.messageId = id
-                senders[Int(id) & (Self.rememberedSenders - 1)] = remembered
-            }
-            nextMessageId = id
+            let first = newMessageIdLocked()
+            rememberSenderLocked(first, as: sender)
+            for _ in 1..<max(count, 1) { rememberSenderLocked(newMessageIdLocked(), as: sender) }
             return first
         }
     }

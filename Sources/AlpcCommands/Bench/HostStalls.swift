@@ -46,5 +46,4 @@ struct HostStalls {
         let seconds = Double(last &- start) / 1e9
         return CPU(cpu: cpu, perSecond: Double(gaps) / seconds, meanNanos: gaps == 0 ? 0 : gapNanos / gaps)
     }
-
 }
