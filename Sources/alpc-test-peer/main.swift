@@ -14,16 +14,18 @@
 //       With --nofile N its soft RLIMIT_NOFILE is N. An accept or a reply that fails is printed ("ACCEPT FAILED <status>", "REPLY FAILED
 //       <status>") and the server goes on.
 //   client NAME [--connect-data TEXT] [--requests N] [--data TEXT] [--delay-ms N] [--datagrams N]
-//               [--check-quiet-ms N] [--unread N] [--batch-datagrams N] [--cycles N]
+//               [--check-quiet-ms N] [--unread N] [--batch-datagrams N] [--async N] [--cycles N]
 //               [--after exit|disconnect|disconnect-sleep|sleep|hang]
 //               [--as-uid UID] [--seconds S]
 //       Prints "CONNECTING pid= tid=", then "CONNECTED pid reply=<hex>", does N requests (each
 //       checked against "REQUEST '<data> <pid> <i>' DONE"; "REPLIES N"), sends N datagrams
 //       ("DATAGRAMS N"), sends --batch-datagrams N datagrams "batch <i>" with sendDatagrams
-//       ("BATCH N"), sends --unread N asynchronous requests whose replies it never reads
-//       ("UNREAD N"), checks with --check-quiet-ms that nothing else arrives within N ms ("QUIET",
-//       or "EXTRA type= data="), then ends as --after says ("DISCONNECTING now=<ns>", "DISCONNECTED" and
-//       exit by default; disconnect-sleep stays alive after disconnecting).
+//       ("BATCH N"), sends --async N asynchronous requests "async <pid> <i>" and then reads their
+//       N replies, in any order, each once and each "REQUEST '<its request>' DONE" ("ASYNC N"),
+//       sends --unread N asynchronous requests whose replies it never reads ("UNREAD N"), checks
+//       with --check-quiet-ms that nothing else arrives within N ms ("QUIET", or "EXTRA type=
+//       data="), then ends as --after says ("DISCONNECTING now=<ns>", "DISCONNECTED" and exit by
+//       default; disconnect-sleep stays alive after disconnecting).
 //       With --cycles N it only connects and disconnects N times ("CYCLES N").
 //
 // Times (`now=`) are CLOCK_MONOTONIC nanoseconds, comparable with the test process's clock.
@@ -200,6 +202,22 @@ func runClient(_ arguments: [String]) throws(NTStatus) {
             data.copyBytes(from: texts[index])
         }
         say("BATCH \(batch)")
+    }
+    if let outstanding = option("--async", in: arguments).flatMap({ Int($0) }) {
+        var awaited = Set<String>()
+        for index in 0..<outstanding {
+            let text = "async \(getpid()) \(index)"
+            _ = try client.send(AlpcMessage(string: text))
+            awaited.insert("REQUEST '\(text)' DONE")
+        }
+        for _ in 0..<outstanding {
+            let reply = try client.receive(timeout: .seconds(20))
+            guard awaited.remove(reply.string) != nil else {
+                say("WRONG REPLY \(reply.string)")
+                exit(5)
+            }
+        }
+        say("ASYNC \(outstanding)")
     }
     let unread = Int(option("--unread", in: arguments) ?? "") ?? 0
     for index in 0..<unread {

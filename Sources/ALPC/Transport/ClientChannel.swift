@@ -116,8 +116,9 @@ final class ClientChannel: @unchecked Sendable {
         guard try OutgoingAttributes.travel(with: message) else {
             // Nothing travels but the header and the data.
             let recordLength = SlotRecord.slotLength(dataLength: dataLength, attributeLength: 0)
-            return try publish(recordLength: recordLength, kind: kind, reply: reply, deadline: &deadline) {
-                (slot, _, cookie, clientId) in
+            return try publish(
+                recordLength: recordLength, dataLength: dataLength, kind: kind, reply: reply, deadline: &deadline
+            ) { (slot, _, cookie, clientId) in
                 SlotRecord.write(
                     message, dataLength: dataLength, kind: kind, cookie: cookie,
                     clientId: clientId, messageId: 0, callbackId: 0, to: slot)
@@ -126,7 +127,8 @@ final class ClientChannel: @unchecked Sendable {
         let attributes = try OutgoingAttributes.prepare(message, policy: policy)
         let recordLength = SlotRecord.slotLength(dataLength: dataLength, attributeLength: attributes.encodedLength)
         let pending = try publish(
-            recordLength: recordLength, attributes: attributes, kind: kind, reply: reply, deadline: &deadline
+            recordLength: recordLength, dataLength: dataLength, attributes: attributes, kind: kind, reply: reply,
+            deadline: &deadline
         ) { (slot, slotFlags, cookie, clientId) in
             SlotRecord.write(
                 message, dataLength: dataLength, kind: kind, cookie: cookie,
@@ -165,8 +167,9 @@ final class ClientChannel: @unchecked Sendable {
     ) throws(NTStatus) -> PendingReply {
         try SlotRecord.validateOutgoing(dataLength: dataLength, maxMessageLength: geometry.maxMessageLength)
         let recordLength = SlotRecord.slotLength(dataLength: dataLength, attributeLength: 0)
-        return try publish(recordLength: recordLength, kind: kind, reply: reply, deadline: &deadline) {
-            (slot, _, cookie, clientId) throws(NTStatus) in
+        return try publish(
+            recordLength: recordLength, dataLength: dataLength, kind: kind, reply: reply, deadline: &deadline
+        ) { (slot, _, cookie, clientId) throws(NTStatus) in
             try SlotRecord.write(
                 dataLength: dataLength, kind: kind, cookie: cookie, clientId: clientId, messageId: 0, callbackId: 0,
                 to: slot, fill: fill)
@@ -182,7 +185,7 @@ final class ClientChannel: @unchecked Sendable {
     ///   holds the consumer role.
     @inline(__always)
     private func publish(
-        recordLength: Int, attributes: OutgoingAttributes? = nil, kind: UInt32, reply: ReplyWait,
+        recordLength: Int, dataLength: Int, attributes: OutgoingAttributes? = nil, kind: UInt32, reply: ReplyWait,
         deadline: inout CallDeadline,
         write: (UnsafeMutableRawPointer, _ slotFlags: UInt32, _ cookie: UInt32, ClientID) throws(NTStatus) -> Void
     ) throws(NTStatus) -> PendingReply {
@@ -204,7 +207,8 @@ final class ClientChannel: @unchecked Sendable {
         unowned(unsafe) let unretained = self
         do throws(RecordWriter.Failure) {
             try writer.publish(
-                recordLength: recordLength, attributes: attributes, control: control, deadline: &deadline,
+                recordLength: recordLength, dataLength: dataLength, attributes: attributes, control: control,
+                deadline: &deadline,
                 liveness: { () throws(NTStatus) in try unretained.checkAlive() }
             ) { (slot, slotFlags) throws(NTStatus) in try write(slot, slotFlags, cookie, clientId) }
         } catch {
@@ -246,7 +250,7 @@ final class ClientChannel: @unchecked Sendable {
         unowned(unsafe) let unretained = self  // (see `publish`)
         do throws(RecordWriter.Failure) {
             try writer.publishBatch(
-                count: count, deadline: &deadline, liveness: { () throws(NTStatus) in try unretained.checkAlive() }
+                count: count, dataLength: dataLength, deadline: &deadline, liveness: { () throws(NTStatus) in try unretained.checkAlive() }
             ) { (index, slot) throws(NTStatus) in
                 try SlotRecord.write(
                     dataLength: dataLength, kind: ALPC_RECORD_DATAGRAM, cookie: 0, clientId: clientId, messageId: 0,

@@ -1,3 +1,5 @@
+internal import Synchronization
+
 /// A request delivered to the application and not yet answered: the connection it came on and
 /// the cookie its reply must carry.
 struct PendingRequest {
@@ -16,65 +18,132 @@ struct PendingRequest {
 /// The requests a server delivered and has not answered, by MessageId.
 ///
 /// MessageIds are handed out in sequence, so the most recent requests occupy distinct entries
-/// of a direct-mapped table: remembering, finding and forgetting one hashes nothing. A request
-/// still unanswered when its entry is needed again moves to a dictionary, which is only looked
-/// at while it holds something.
-struct PendingRequests: ~Copyable {
-    private struct Entry {
-        var messageId: UInt32
-        var request: PendingRequest?
+/// of a direct-mapped table: remembering, finding and forgetting one hashes nothing, and takes
+/// no lock. Only the holder of the receive role puts requests in the table; any thread takes
+/// one out, by a compare-and-exchange of the entry's MessageId to 0, so that of two replies
+/// to one request exactly one gets it. A request still unanswered when its entry is needed
+/// again moves, under the lock, to a dictionary, where a reply that misses the table looks.
+final class PendingRequests: @unchecked Sendable {
+    /// One request of the table. The MessageId says whose the other fields are: they are written
+    /// while it is 0, by the role's holder only, then published by storing it.
+    private struct Entry: ~Copyable {
+        /// The MessageId of the request kept here; 0 while the entry is free.
+        let messageId = Atomic<UInt32>(0)
+        /// The cookie its reply must carry.
+        let cookie = Atomic<UInt32>(0)
+        /// Its connection, retained by the entry: the bits of an `Unmanaged<ServerChannel>`.
+        let channel = Atomic<UInt>(0)
     }
 
     /// Entries of the direct-mapped table (a power of two).
     static let tableSize = 1024
 
-    /// A buffer of its own (an array would check its uniqueness on every write).
-    private let table: UnsafeMutableBufferPointer<Entry>
-    private var spilled: [UInt32: PendingRequest] = [:]
+    private let table: UnsafeMutablePointer<Entry>
+    /// Requests moved out of the table, unanswered when their entry was needed again, and
+    /// requests put back after a failed reply.
+    private let spilled = Mutex<[UInt32: PendingRequest]>([:])
 
     init() {
         table = .allocate(capacity: Self.tableSize)
-        table.initialize(repeating: Entry(messageId: 0, request: nil))
+        for index in 0..<Self.tableSize { (table + index).initialize(to: Entry()) }
     }
 
     deinit {
-        table.deinitialize()
+        removeAll()
+        table.deinitialize(count: Self.tableSize)
         table.deallocate()
     }
 
-    /// Remembers `request` as the one `messageId` names.
-    mutating func insert(_ request: PendingRequest, for messageId: UInt32) {
-        let entry = table.baseAddress! + (Int(messageId) & (Self.tableSize - 1))
-        if let older = entry.pointee.request.take(), entry.pointee.messageId != messageId {
-            spilled[entry.pointee.messageId] = older
+    @inline(__always)
+    private func entry(for messageId: UInt32) -> UnsafeMutablePointer<Entry> {
+        table + (Int(messageId) & (Self.tableSize - 1))
+    }
+
+    /// Remembers the request `messageId` from `channel`, whose reply carries `cookie`. Only the
+    /// holder of the receive role inserts, in the order it hands MessageIds out.
+    @inline(__always)
+    func insert(_ messageId: UInt32, from channel: ServerChannel, cookie: UInt32) {
+        let entry = entry(for: messageId)
+        let older = entry.pointee.messageId.load(ordering: .acquiring)
+        if older != 0 { spill(older, from: entry) }
+        entry.pointee.cookie.store(cookie, ordering: .relaxed)
+        entry.pointee.channel.store(UInt(bitPattern: Unmanaged.passRetained(channel).toOpaque()), ordering: .relaxed)
+        entry.pointee.messageId.store(messageId, ordering: .releasing)
+    }
+
+    /// Moves the unanswered request `messageId` out of `entry` into the dictionary, unless a
+    /// reply takes it first.
+    @inline(never)
+    private func spill(_ messageId: UInt32, from entry: UnsafeMutablePointer<Entry>) {
+        spilled.withLock { spilled in
+            // Taken out of the table holding the lock: a reply that then misses the table
+            // looks in the dictionary after this, and finds it.
+            guard let request = Self.claim(messageId, in: entry) else { return }
+            spilled[messageId] = request
         }
-        entry.pointee.messageId = messageId
-        // Empty now (taken above): the request is put in place, with nothing there to release.
-        entry.pointer(to: \.request)!.initialize(to: request)
     }
 
     /// Forgets and returns the request `messageId` names, if one waits.
-    mutating func remove(_ messageId: UInt32) -> PendingRequest? {
-        let index = Int(messageId) & (Self.tableSize - 1)
-        // Moved out of the table (take), not copied then cleared: no reference counting.
-        let entry = table.baseAddress! + index
-        if entry.pointee.messageId == messageId, let request = entry.pointee.request.take() {
-            return request
-        }
-        return spilled.isEmpty ? nil : spilled.removeValue(forKey: messageId)
+    @inline(__always)
+    func take(_ messageId: UInt32) -> PendingRequest? {
+        if let request = Self.claim(messageId, in: entry(for: messageId)) { return request }
+        return takeSpilled(messageId)
+    }
+
+    @inline(never)
+    private func takeSpilled(_ messageId: UInt32) -> PendingRequest? {
+        spilled.withLock { $0.removeValue(forKey: messageId) }
+    }
+
+    /// Puts back the request `messageId`, taken for a reply that was not sent.
+    func putBack(_ request: PendingRequest, for messageId: UInt32) {
+        spilled.withLock { $0[messageId] = request }
+    }
+
+    /// Takes the request out of `entry` if it is `messageId`'s: its fields are read first and
+    /// are its own if the MessageId is still there to be swapped for 0 (they change only after
+    /// the entry was free).
+    @inline(__always)
+    private static func claim(_ messageId: UInt32, in entry: UnsafeMutablePointer<Entry>) -> PendingRequest? {
+        guard messageId != 0, entry.pointee.messageId.load(ordering: .acquiring) == messageId else { return nil }
+        let cookie = entry.pointee.cookie.load(ordering: .relaxed)
+        let channel = entry.pointee.channel.load(ordering: .relaxed)
+        guard entry.pointee.messageId.compareExchange(
+            expected: messageId, desired: 0, ordering: .acquiringAndReleasing).exchanged
+        else { return nil }
+        let owned = Unmanaged<ServerChannel>.fromOpaque(UnsafeRawPointer(bitPattern: channel)!).takeRetainedValue()
+        return PendingRequest(channel: owned, cookie: cookie)
     }
 
     /// Forgets every request that came on `channel`.
-    mutating func removeAll(of channel: ServerChannel) {
-        for index in table.indices where table[index].request?.channel === channel {
-            table[index].request = nil
+    func removeAll(of channel: ServerChannel) {
+        let bits = UInt(bitPattern: Unmanaged.passUnretained(channel).toOpaque())
+        for index in 0..<Self.tableSize {
+            let entry = table + index
+            let messageId = entry.pointee.messageId.load(ordering: .acquiring)
+            guard messageId != 0, entry.pointee.channel.load(ordering: .relaxed) == bits else { continue }
+            _ = Self.claim(messageId, in: entry)
         }
-        if !spilled.isEmpty { spilled = spilled.filter { $0.value.channel !== channel } }
+        // Their references are released outside the lock.
+        let dropped = spilled.withLock { spilled in
+            let dropped = spilled.filter { $0.value.channel === channel }
+            for messageId in dropped.keys { spilled[messageId] = nil }
+            return dropped
+        }
+        _ = dropped
     }
 
     /// Forgets every request.
-    mutating func removeAll() {
-        for index in table.indices { table[index].request = nil }
-        spilled.removeAll()
+    func removeAll() {
+        for index in 0..<Self.tableSize {
+            let entry = table + index
+            let messageId = entry.pointee.messageId.load(ordering: .acquiring)
+            if messageId != 0 { _ = Self.claim(messageId, in: entry) }
+        }
+        let dropped = spilled.withLock { spilled in
+            defer { spilled = [:] }
+            return spilled
+        }
+        _ = dropped
     }
 }

@@ -7,8 +7,9 @@ internal import Synchronization
 ///
 /// Nothing here runs per message: the receiving thread adds what it delivered to counts of
 /// its own and hands them over (``flushTraffic(messages:bytes:replies:replyBytes:)``) every
-/// few thousand messages and whenever it goes to sleep, with the replies the ledger counted
-/// meanwhile (a reply, sent from any thread, takes the ledger's lock anyway).
+/// few thousand messages and whenever it goes to sleep, with the replies the connections'
+/// writers counted meanwhile (``WrittenTraffic``; a reply, sent from any thread, takes its
+/// writer's lock anyway).
 final class PortTelemetry: Sendable {
     let logger: Logger
     private let messagesReceived: Counter

@@ -52,13 +52,25 @@ final class RecordWriter: @unchecked Sendable {
     @exclusivity(unchecked) private var sentSections: Set<UInt64> = []
     /// The number of the last attachment sent.
     @exclusivity(unchecked) private var attachmentSequence: UInt32 = 0
+    /// What was written since ``takeTraffic()`` last ran.
+    @exclusivity(unchecked) private var traffic = Traffic()
+    /// Where the writer lists itself when it has written something to collect (nil: nobody
+    /// collects). Weak: the list holds the writers it lists.
+    private weak var trafficList: WrittenTraffic?
+
+    /// Records written (published or kept) and their data bytes.
+    struct Traffic {
+        var records: UInt64 = 0
+        var dataBytes: UInt64 = 0
+    }
 
     /// A writer for `ring`, whose own CPU word is `ownCpu`, ringing `readerDoorbell` when the
-    /// reader asks for it.
+    /// reader asks for it, and listing itself in `trafficList` when it has written something.
     init(
         ring: RingView, whenFull: WhenFull, quota: PortQuota, ownCpu: UnsafeMutablePointer<Atomic<UInt32>>,
-        readerDoorbell: consuming Doorbell?
+        readerDoorbell: consuming Doorbell?, trafficList: WrittenTraffic? = nil
     ) {
+        self.trafficList = trafficList
         self.ring = ring
         self.whenFull = whenFull
         self.quota = quota
@@ -69,7 +81,7 @@ final class RecordWriter: @unchecked Sendable {
 
     // MARK: Publishing
 
-    /// Publishes one record of `recordLength` bytes: reserves a slot, sends `attributes`'
+    /// Publishes one record of `recordLength` bytes, `dataLength` of them data: reserves a slot, sends `attributes`'
     /// sections and descriptors on `control` (within `deadline`), then has `write` fill the
     /// slot, given the slot flags the record carries, and publishes it. When the ring is full,
     /// a waiting writer waits for room until `deadline` (`liveness` throws when the reader is
@@ -80,7 +92,7 @@ final class RecordWriter: @unchecked Sendable {
     ///   of them); `.broken` when the reader's Head is impossible or a control packet failed.
     @inline(__always)
     func publish(
-        recordLength: Int, attributes: OutgoingAttributes? = nil, control: borrowing ControlSocket,
+        recordLength: Int, dataLength: Int, attributes: OutgoingAttributes? = nil, control: borrowing ControlSocket,
         deadline: inout CallDeadline, liveness: () throws(NTStatus) -> Void,
         write: (UnsafeMutableRawPointer, _ slotFlags: UInt32) throws(NTStatus) -> Void
     ) throws(Failure) {
@@ -90,7 +102,8 @@ final class RecordWriter: @unchecked Sendable {
         if !kept.isEmpty { try flushKeptLocked() }
         guard kept.isEmpty, let slot = try reserveLocked(deadline: &deadline, liveness: liveness) else {
             return try keepLocked(
-                recordLength: recordLength, attributes: attributes, control: control, deadline: &deadline, write: write)
+                recordLength: recordLength, dataLength: dataLength, attributes: attributes, control: control,
+                deadline: &deadline, write: write)
         }
         let slotFlags = try sendAttachmentsLocked(attributes, on: control, deadline: &deadline)
         do {
@@ -98,18 +111,20 @@ final class RecordWriter: @unchecked Sendable {
         } catch {
             throw .refused(error)
         }
+        countLocked(records: 1, dataBytes: UInt64(dataLength))
         wakeReaderLocked(producer.publish())
     }
 
-    /// Publishes `count` records of `recordLength` bytes without attributes, `write` filling
+    /// Publishes `count` records of `dataLength` data bytes without attributes, `write` filling
     /// record `index` in its slot: every slot the ring has free is filled, then published with
     /// one store and at most one wake-up, then the next group waits for room (until
     /// `deadline`). A waiting writer's call only.
     ///
-    /// - Throws: as ``publish(recordLength:attributes:control:deadline:liveness:write:)``; when
+    /// - Throws: as ``publish(recordLength:dataLength:attributes:control:deadline:liveness:write:)``; when
     ///   `write` throws, the records before it are published.
+    @inline(__always)
     func publishBatch(
-        count: Int, deadline: inout CallDeadline, liveness: () throws(NTStatus) -> Void,
+        count: Int, dataLength: Int, deadline: inout CallDeadline, liveness: () throws(NTStatus) -> Void,
         write: (Int, UnsafeMutableRawPointer) throws(NTStatus) -> Void
     ) throws(Failure) {
         precondition(whenFull == .wait, "only a waiting writer publishes batches")
@@ -139,6 +154,7 @@ final class RecordWriter: @unchecked Sendable {
                 written += 1
             }
             if written > 0 { wakeReaderLocked(producer.publish(count: written)) }
+            countLocked(records: UInt64(written), dataBytes: UInt64(written) &* UInt64(dataLength))
             sent += written
             if let failure { throw .refused(failure) }
         }
@@ -209,7 +225,7 @@ final class RecordWriter: @unchecked Sendable {
     /// older records wait). Holding the lock.
     @inline(never)
     private func keepLocked(
-        recordLength: Int, attributes: OutgoingAttributes?, control: borrowing ControlSocket, deadline: inout CallDeadline,
+        recordLength: Int, dataLength: Int, attributes: OutgoingAttributes?, control: borrowing ControlSocket, deadline: inout CallDeadline,
         write: (UnsafeMutableRawPointer, UInt32) throws(NTStatus) -> Void
     ) throws(Failure) {
         guard kept.count < quota.maxQueuedPerPeer, keptBytes + recordLength <= quota.maxPoolUsagePerPeer,
@@ -227,6 +243,7 @@ final class RecordWriter: @unchecked Sendable {
         }
         kept.append(image)
         keptBytes += recordLength
+        countLocked(records: 1, dataBytes: UInt64(dataLength))
         // The reader rings when it frees a slot (``flushKept()``).
         ring.producerSleeping.pointee.store(1, ordering: .sequentiallyConsistent)
         try flushKeptLocked()
@@ -265,6 +282,28 @@ final class RecordWriter: @unchecked Sendable {
             requested |= producer.publish()
             bytes += kept[moved].count
             moved += 1
+        }
+    }
+
+    /// Counts records written. Holding the lock.
+    @inline(__always)
+    private func countLocked(records: UInt64, dataBytes: UInt64) {
+        if traffic.records == 0 { listTrafficLocked() }
+        traffic.records &+= records
+        traffic.dataBytes &+= dataBytes
+    }
+
+    /// Lists the writer, which has written something since it was last collected. Holding the lock.
+    @inline(never)
+    private func listTrafficLocked() {
+        trafficList?.list(self)
+    }
+
+    /// What was written since the last call (published, or kept to be published).
+    func takeTraffic() -> Traffic {
+        lock.withLock {
+            defer { traffic = Traffic() }
+            return traffic
         }
     }
 

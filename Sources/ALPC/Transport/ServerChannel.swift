@@ -86,7 +86,7 @@ final class ServerChannel: @unchecked Sendable {
 
     init(
         id: Int, handshake: Handshake, segment: consuming ConnectionSegment, doorbell: consuming Doorbell,
-        portContext: UInt64, policy: HandlePolicy, quota: PortQuota
+        portContext: UInt64, policy: HandlePolicy, quota: PortQuota, replyTraffic: WrittenTraffic
     ) {
         self.peerResources = PeerResources(quota: quota)
         self.id = id
@@ -97,7 +97,8 @@ final class ServerChannel: @unchecked Sendable {
         self.consumer = RingConsumer(ring: requestRing)
         // The server's CPU word is its request ring's consumer word.
         self.writer = RecordWriter(
-            ring: replyRing, whenFull: .keep, quota: quota, ownCpu: requestRing.consumerCpu, readerDoorbell: nil)
+            ring: replyRing, whenFull: .keep, quota: quota, ownCpu: requestRing.consumerCpu, readerDoorbell: nil,
+            trafficList: replyTraffic)
         self.segment = segment
         self.doorbell = doorbell
         self.portContext = portContext
@@ -105,7 +106,7 @@ final class ServerChannel: @unchecked Sendable {
         self.allowsImpersonation = handshake.allowsImpersonation
     }
 
-    /// Publishes a record of `recordLength` bytes to the client: sends `attributes`' sections
+    /// Publishes a record of `recordLength` bytes, `dataLength` of them data, to the client: sends `attributes`' sections
     /// and descriptors on the control socket (waiting at most ``controlSendTimeout`` for room
     /// there), then has `write` fill the slot, given its slot flags, or a copy kept until the
     /// client frees a slot. When `write` throws, nothing is published or kept.
@@ -117,14 +118,15 @@ final class ServerChannel: @unchecked Sendable {
     ///   then closes it.
     @inline(__always)
     func publish(
-        recordLength: Int, attributes: OutgoingAttributes? = nil,
+        recordLength: Int, dataLength: Int, attributes: OutgoingAttributes? = nil,
         write: (UnsafeMutableRawPointer, _ slotFlags: UInt32) throws(NTStatus) -> Void
     ) throws(NTStatus) {
         if isClosed.load(ordering: .acquiring) { throw .portDisconnected }
         var deadline = CallDeadline(after: Self.controlSendTimeout)
         do throws(RecordWriter.Failure) {
             try writer.publish(
-                recordLength: recordLength, attributes: attributes, control: handshake.socket, deadline: &deadline,
+                recordLength: recordLength, dataLength: dataLength, attributes: attributes, control: handshake.socket,
+                deadline: &deadline,
                 liveness: {}, write: write)
         } catch {
             switch error {

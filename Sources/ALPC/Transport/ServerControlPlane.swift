@@ -43,6 +43,8 @@ final class ServerControlPlane: @unchecked Sendable {
     let quota: PortQuota
     /// The port's lifecycle log and counters.
     let telemetry: PortTelemetry
+    /// The replies the connections wrote that the counters have not been told of.
+    let replyTraffic = WrittenTraffic()
     let processId = getpid()
     let userId = getuid()
 
@@ -372,7 +374,7 @@ final class ServerControlPlane: @unchecked Sendable {
             receiveTypes: dupObjectTypes)
         let channel = ServerChannel(
             id: handshake.id, handshake: handshake, segment: segment, doorbell: doorbell, portContext: portContext,
-            policy: policy, quota: quota)
+            policy: policy, quota: quota, replyTraffic: replyTraffic)
         lock.withLock { channels[channel.id] = channel }
         // The handshake's epoll registration becomes the channel's.
         try? events.remove(handshake.socket.fd)

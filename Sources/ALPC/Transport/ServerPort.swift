@@ -48,8 +48,7 @@ final class ServerPort: @unchecked Sendable {
     /// Sends `message` as the reply to the pending request it names by MessageId.
     func reply(_ message: AlpcMessage) throws(NTStatus) {
         let messageId = message.port.messageId
-        let replyBytes = Int(message.port.dataLength)
-        let pending = try ledger.takeRequest(messageId, replyBytes: replyBytes)
+        let pending = try ledger.takeRequest(messageId)
         try pending.withChannel { (channel) throws(NTStatus) in
             let dataLength: Int
             let attributes: OutgoingAttributes?
@@ -59,13 +58,14 @@ final class ServerPort: @unchecked Sendable {
                     ? OutgoingAttributes.prepare(message, policy: channel.policy) : nil
             } catch {
                 // The request stays answerable.
-                ledger.replyFailed(pending, messageId: messageId, bytes: replyBytes, answerable: true)
+                ledger.putBack(pending, messageId: messageId)
                 throw error
             }
             let clientId = ClientID.callingThread
             let recordLength = SlotRecord.slotLength(dataLength: dataLength, attributeLength: attributes?.encodedLength ?? 0)
             do throws(NTStatus) {
-                try channel.publish(recordLength: recordLength, attributes: attributes) { slot, slotFlags in
+                try channel.publish(recordLength: recordLength, dataLength: dataLength, attributes: attributes) {
+                    slot, slotFlags in
                     if let attributes {
                         SlotRecord.write(
                             message, dataLength: dataLength, kind: ALPC_RECORD_REPLY, cookie: pending.cookie,
@@ -79,7 +79,7 @@ final class ServerPort: @unchecked Sendable {
                 }
             } catch {
                 // Over quota, nothing was sent: the request stays answerable.
-                ledger.replyFailed(pending, messageId: messageId, bytes: replyBytes, answerable: error == .quotaExceeded)
+                if error == .quotaExceeded { ledger.putBack(pending, messageId: messageId) }
                 throw error
             }
             attributes?.finish()
@@ -93,7 +93,7 @@ final class ServerPort: @unchecked Sendable {
     func reply(
         to messageId: UInt32, dataLength: Int, fill: (UnsafeMutableRawBufferPointer) throws(NTStatus) -> Void
     ) throws(NTStatus) {
-        let pending = try ledger.takeRequest(messageId, replyBytes: dataLength)
+        let pending = try ledger.takeRequest(messageId)
         try pending.withChannel { (channel) throws(NTStatus) in
             var keepPending = true
             do throws(NTStatus) {
@@ -102,6 +102,7 @@ final class ServerPort: @unchecked Sendable {
                 let clientId = ClientID.callingThread
                 try channel.publish(
                     recordLength: SlotRecord.slotLength(dataLength: dataLength, attributeLength: 0),
+                    dataLength: dataLength,
                     write: { (slot, _) throws(NTStatus) in
                         keepPending = true
                         try SlotRecord.write(
@@ -112,8 +113,7 @@ final class ServerPort: @unchecked Sendable {
             } catch {
                 // As for the copying reply: a refused length, a failed fill or a reply over quota
                 // leaves the request answerable.
-                ledger.replyFailed(
-                    pending, messageId: messageId, bytes: dataLength, answerable: keepPending || error == .quotaExceeded)
+                if keepPending || error == .quotaExceeded { ledger.putBack(pending, messageId: messageId) }
                 throw error
             }
         }

@@ -183,8 +183,8 @@ final class ServerReceiver: @unchecked Sendable {
     /// Hands the delivered messages counted so far (and the replies) to the port's counters.
     /// Holding the receive role.
     func flushTraffic() {
-        let sent = ledger.takeReplyTraffic()
-        telemetry.flushTraffic(messages: unflushedMessages, bytes: unflushedBytes, replies: sent.replies, replyBytes: sent.bytes)
+        let sent = controlPlane.replyTraffic.collect()
+        telemetry.flushTraffic(messages: unflushedMessages, bytes: unflushedBytes, replies: sent.records, replyBytes: sent.dataBytes)
         unflushedMessages = 0
         unflushedBytes = 0
     }
