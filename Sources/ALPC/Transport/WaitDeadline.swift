@@ -83,28 +83,27 @@ extension Duration {
 /// The end of one call's waits on the record path: none, or the caller's timeout counted from
 /// the moment one of the call's waits first reads the clock.
 ///
-/// A call whose message (or free slot) is already there never waits, and so reads no clock.
-/// The call's functions pass it down `inout`; each wait resolves it with the clock reading it
-/// makes anyway (``instant(now:)``), and every later wait of the same call shares that end.
-/// Two words, so that passing it costs nothing.
+/// A call whose message (or free slot) is already there never waits, and so reads no clock
+/// and converts no timeout. The call's functions pass it down `inout`; each wait resolves it
+/// with the clock reading it makes anyway (``instant(now:)``), and every later wait of the
+/// same call shares that end.
 struct CallDeadline {
-    /// The timeout in nanoseconds; `UInt64.max`: no limit.
-    private let timeout: UInt64
-    /// The CLOCK_MONOTONIC instant in nanoseconds once started; 0 before.
+    /// The timeout, until a wait starts it; nil: no limit (or started, or an instant given).
+    private var timeout: Duration?
+    /// The CLOCK_MONOTONIC instant in nanoseconds once started; 0 before (and without limit).
     private var end: UInt64
 
     /// A deadline `timeout` after the call's first wait begins; none for nil (or a timeout too
     /// long to count in nanoseconds).
     @inline(__always)
     init(after timeout: Duration?) {
-        let nanoseconds = timeout?.clampedNanoseconds ?? .max
-        self.timeout = nanoseconds == .max ? .max : UInt64(nanoseconds)
+        self.timeout = timeout
         end = 0
     }
 
     /// A deadline at the CLOCK_MONOTONIC instant `instant` (nanoseconds); none for nil.
     init(at instant: UInt64?) {
-        timeout = instant == nil ? .max : 0
+        timeout = nil
         end = instant ?? 0
     }
 
@@ -113,17 +112,26 @@ struct CallDeadline {
     @inline(__always)
     mutating func instant(now: UInt64) -> UInt64? {
         if end != 0 { return end }
-        if timeout == .max { return nil }
+        guard let timeout else { return nil }
+        return start(timeout, now: now)
+    }
+
+    /// Starts `timeout` at `now`: the end it gives, or nil for one too long to count.
+    @inline(never)
+    private mutating func start(_ timeout: Duration, now: UInt64) -> UInt64? {
+        self.timeout = nil
+        let nanoseconds = timeout.clampedNanoseconds
+        if nanoseconds == .max { return nil }
         // (A clock reading is never 0, nor 0 after adding a timeout that fits: the uptime
         // would have to pass 2^64 ns.)
-        end = now &+ timeout
+        end = now &+ UInt64(nanoseconds)
         return end
     }
 
     /// The CLOCK_MONOTONIC instant the call's waits end (nil: never), reading the clock only
     /// to start a timeout not started yet.
     mutating func instant() -> UInt64? {
-        if end == 0 && timeout != .max { return instant(now: alpc_now_ns()) }
+        if end == 0 && timeout != nil { return instant(now: alpc_now_ns()) }
         return instant(now: 0)
     }
 }
