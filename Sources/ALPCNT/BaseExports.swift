@@ -9,6 +9,7 @@ public func ntClose(_ handle: HANDLE?) -> NTSTATUS {
     if handle.isPseudoHandle { return STATUS_SUCCESS }
     guard let fd = handle.descriptor else { return STATUS_INVALID_HANDLE }
     if let port = PortTable.shared.remove(handle) {
+        PortCache.closed(handle)
         port.disconnect()
     }
     return Glibc.close(fd) == 0 ? STATUS_SUCCESS : STATUS_INVALID_HANDLE

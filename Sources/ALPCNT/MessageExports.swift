@@ -8,9 +8,11 @@ public func ntAlpcSendWaitReceivePort(
     _ sendMessageAttributes: PALPC_MESSAGE_ATTRIBUTES?, _ receiveMessage: PPORT_MESSAGE?,
     _ bufferLength: PSIZE_T?, _ receiveMessageAttributes: PALPC_MESSAGE_ATTRIBUTES?, _ timeout: PLARGE_INTEGER?
 ) -> NTSTATUS {
-    guard let port = PortTable.shared.port(portHandle) else { return STATUS_INVALID_HANDLE }
+    // The calling thread's cached port, borrowed: a program that calls again and again on
+    // one handle takes no lock and counts no reference here.
+    guard let cached = PortCache.port(portHandle) else { return STATUS_INVALID_HANDLE }
     let wait = NTTimeout.duration(timeout)
-    return ntStatus { () throws(NTStatus) in
+    return cached._withUnsafeGuaranteedRef { port in ntStatus { () throws(NTStatus) in
         switch port.borrowed {
         case .server(let server, let isConnectionPort):
             try server.withBorrowed { (server) throws(NTStatus) in
@@ -36,7 +38,7 @@ public func ntAlpcSendWaitReceivePort(
                     bufferLength, receiveMessageAttributes, wait)
             }
         }
-    }
+    } }
 }
 
 /// A client port's send and receive.

@@ -6,10 +6,12 @@
  */
 #include "capi_test.h"
 
+#include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -1078,6 +1080,84 @@ static void case_descriptor_exhaustion(void) {
     NtClose(port);
 }
 
+/* The descriptors this process has open. */
+static int open_descriptors(void) {
+    DIR *directory = opendir("/proc/self/fd");
+    CHECK(directory != NULL, "opendir /proc/self/fd");
+    int count = 0;
+    while (readdir(directory) != NULL) count++;
+    closedir(directory);
+    return count - 3; /* ".", ".." and the directory's own descriptor */
+}
+
+typedef struct {
+    HANDLE port;
+    int step;          /* written by the main thread: 1 the port is closed, 2 the handle is reused */
+    BOOLEAN reused;    /* whether the new port got the old handle's value */
+    NTSTATUS before, afterClose, afterReuse;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+} CACHED_PORT_USER;
+
+static void await_step(CACHED_PORT_USER *state, int step) {
+    pthread_mutex_lock(&state->lock);
+    while (state->step < step) pthread_cond_wait(&state->changed, &state->lock);
+    pthread_mutex_unlock(&state->lock);
+}
+
+static void set_step(CACHED_PORT_USER *state, int step) {
+    pthread_mutex_lock(&state->lock);
+    state->step = step;
+    pthread_cond_broadcast(&state->changed);
+    pthread_mutex_unlock(&state->lock);
+}
+
+static NTSTATUS poll_port(HANDLE port) {
+    MESSAGE message;
+    SIZE_T length = sizeof message;
+    LARGE_INTEGER zero = capi_ms(0);
+    return NtAlpcSendWaitReceivePort(port, 0, NULL, NULL, &message.Header, &length, NULL, &zero);
+}
+
+/* Uses the port (which this thread then finds again without the handle table), waits for the
+ * main thread to close it, and uses the handle again, then again once it may name a new port. */
+static void *cached_port_user(void *context) {
+    CACHED_PORT_USER *state = context;
+    state->before = poll_port(state->port);
+    await_step(state, 1);
+    state->afterClose = poll_port(state->port);
+    await_step(state, 2);
+    state->afterReuse = poll_port(state->port);
+    return NULL;
+}
+
+static void case_cached_port_handles(void) {
+    int baseline = open_descriptors();
+    CACHED_PORT_USER state = {create_port("cache", 0, NULL), 0, FALSE, STATUS_PENDING, STATUS_PENDING, STATUS_PENDING,
+                              PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+    pthread_t thread;
+    CHECK(pthread_create(&thread, NULL, cached_port_user, &state) == 0, "pthread_create");
+    /* The thread polls before the close: wait for that first. */
+    for (int tries = 0; tries < 1000 && state.before == STATUS_PENDING; tries++) usleep(1000);
+    CHECK_STATUS(state.before, STATUS_TIMEOUT);
+    CHECK_STATUS(NtClose(state.port), STATUS_SUCCESS);
+    set_step(&state, 1);
+    /* A new port, whose handle may take the closed one's value. */
+    for (int tries = 0; tries < 1000 && state.afterClose == STATUS_PENDING; tries++) usleep(1000);
+    HANDLE next = create_port("cache2", 0, NULL);
+    state.reused = next == state.port;
+    set_step(&state, 2);
+    CHECK(pthread_join(thread, NULL) == 0, "pthread_join");
+    /* A closed handle is refused, even by a thread that used it before the close; a value a
+     * new port took names the new port. */
+    CHECK_STATUS(state.afterClose, STATUS_INVALID_HANDLE);
+    CHECK_STATUS(state.afterReuse, state.reused ? STATUS_TIMEOUT : STATUS_INVALID_HANDLE);
+    /* What the thread found the ports through is gone with it: closing the new port leaves
+     * no descriptor of either open. */
+    CHECK_STATUS(NtClose(next), STATUS_SUCCESS);
+    CHECK(open_descriptors() == baseline, "%d descriptors open, %d before", open_descriptors(), baseline);
+}
+
 /* ---------------------------------------------------------------------------------------
  * Runner
  * ------------------------------------------------------------------------------------- */
@@ -1104,6 +1184,7 @@ static const CASE cases[] = {
     {"basics", case_basics},
     {"bad-input", case_bad_input},
     {"descriptor-exhaustion", case_descriptor_exhaustion},
+    {"cached-port-handles", case_cached_port_handles},
 };
 
 int main(int argc, char **argv) {

@@ -1,7 +1,8 @@
 /*
  * alpcnt_support.h - the Linux calls behind libalpc's NT basics that Swift cannot make
- * directly (variadic syscall(), GNU-only declarations). Each returns what the call returns,
- * or a negative errno where it says so.
+ * directly (variadic syscall(), GNU-only declarations), each returning what the call returns
+ * or a negative errno where it says so; and the calling thread's port cache, which needs
+ * thread-local storage.
  */
 #ifndef ALPCNT_SUPPORT_H
 #define ALPCNT_SUPPORT_H
@@ -65,5 +66,51 @@ static inline int alpcnt_wait_readable(int fd, int timeout_ms) {
 
 /** True when fd is an open descriptor. */
 static inline int alpcnt_is_open(int fd) { return fd >= 0 && fcntl(fd, F_GETFD) >= 0; }
+
+/*
+ * The calling thread's port cache: the port handles it last used for message calls, and their
+ * ports (objects of the Swift side, retained for the cache), so that a program that calls
+ * NtAlpcSendWaitReceivePort on the same few handles again and again finds their ports without
+ * the handle table's lock or a reference count. Entries count only while alpcnt__handle_epoch,
+ * which every close of a port handle advances, has the value it had when they were made. A
+ * thread's entries are released when they are replaced, when the thread closes their handle,
+ * and when the thread exits.
+ */
+#define ALPCNT_PORT_CACHE_ENTRIES 4
+struct alpcnt_port_cache {
+    void *handle[ALPCNT_PORT_CACHE_ENTRIES];
+    void *port[ALPCNT_PORT_CACHE_ENTRIES];
+    uint64_t epoch;
+    /* The entry the next new handle takes. */
+    uint32_t next;
+};
+extern __thread __attribute__((tls_model("initial-exec"))) struct alpcnt_port_cache alpcnt__port_cache;
+extern uint64_t alpcnt__handle_epoch;
+
+/** The port cached for handle by this thread, borrowed (NULL: none, or stale). */
+static inline void *alpcnt_cached_port(void *handle) {
+    if (handle == NULL ||
+        __builtin_expect(alpcnt__port_cache.epoch != __atomic_load_n(&alpcnt__handle_epoch, __ATOMIC_ACQUIRE), 0))
+        return NULL;
+    for (int index = 0; index < ALPCNT_PORT_CACHE_ENTRIES; index++)
+        if (alpcnt__port_cache.handle[index] == handle) return alpcnt__port_cache.port[index];
+    return NULL;
+}
+
+/** The handle epoch, read before looking a handle up to cache what is found. */
+static inline uint64_t alpcnt_handle_epoch(void) { return __atomic_load_n(&alpcnt__handle_epoch, __ATOMIC_ACQUIRE); }
+
+/** Invalidates every thread's cached ports: a port handle was closed (after it left the table). */
+static inline void alpcnt_advance_handle_epoch(void) { __atomic_add_fetch(&alpcnt__handle_epoch, 1, __ATOMIC_RELEASE); }
+
+/**
+ * Caches port (retained for the cache) for handle, as found when the epoch was epoch (entries
+ * of an older epoch are emptied), and calls release with every port it no longer holds.
+ * release is also called with the ports cached when the thread exits.
+ */
+void alpcnt_cache_port(void *handle, void *port, uint64_t epoch, void (*release)(void *));
+
+/** Empties this thread's entry for handle, if it has one, calling release with its port. */
+void alpcnt_uncache_port(void *handle, void (*release)(void *));
 
 #endif /* ALPCNT_SUPPORT_H */
