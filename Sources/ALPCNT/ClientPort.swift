@@ -34,6 +34,10 @@ final class ClientPort: @unchecked Sendable {
     private let isConnected = Atomic<Bool>(false)
     private let isDisconnected = Atomic<Bool>(false)
     private let pending = Mutex<Outcome?>(nil)
+    /// Whether `pending` holds an outcome: written holding its lock, read without it, so that
+    /// a receive (which asks on every call) takes the lock only when there is one. An outcome
+    /// is kept before the connect is settled, so a caller that saw `isSettled` sees this set.
+    private let hasPending = Atomic<Bool>(false)
     private let finished = DispatchGroup()
     /// Whether the connect is over (connected or failed): then nobody needs to wait.
     private let isSettled = Atomic<Bool>(false)
@@ -62,12 +66,12 @@ final class ClientPort: @unchecked Sendable {
                     isConnected.store(true, ordering: .releasing)
                     return true
                 }
-                if kept { pending.withLock { $0 = .reply(reply) } } else { client.disconnect() }
+                if kept { keep(.reply(reply)) } else { client.disconnect() }
             } catch {
                 state.withLock { state in
                     if case .connecting = state { state = .failed(error) }
                 }
-                pending.withLock { $0 = .failure(error) }
+                keep(.failure(error))
             }
             isSettled.store(true, ordering: .releasing)
             finished.leave()
@@ -120,22 +124,34 @@ final class ClientPort: @unchecked Sendable {
         return try body(try client(timeout: timeout))
     }
 
+    /// Keeps `outcome` for the next receive.
+    private func keep(_ outcome: Outcome) {
+        pending.withLock {
+            $0 = outcome
+            hasPending.store(true, ordering: .releasing)
+        }
+    }
+
     /// Takes what an asynchronous connect has to tell the next receive, if anything.
     func takeOutcome() -> Outcome? {
-        pending.withLock { outcome in
-            defer { outcome = nil }
+        guard hasPending.load(ordering: .acquiring) else { return nil }
+        return pending.withLock { outcome in
+            defer {
+                outcome = nil
+                hasPending.store(false, ordering: .relaxed)
+            }
             return outcome
         }
     }
 
     /// Whether an asynchronous connect's outcome waits for the next receive.
     var hasOutcome: Bool {
-        pending.withLock { $0 != nil }
+        hasPending.load(ordering: .acquiring)
     }
 
     /// Puts back an outcome that the receive could not deliver (its buffer was too small).
     func restore(_ outcome: Outcome) {
-        pending.withLock { $0 = outcome }
+        keep(outcome)
     }
 
     /// The connected client, if the connect is over and succeeded.

@@ -14,14 +14,16 @@ public func ntAlpcSendWaitReceivePort(
     let wait = NTTimeout.duration(timeout)
     return cached._withUnsafeGuaranteedRef { port in ntStatus { () throws(NTStatus) in
         switch port.borrowed {
-        case .server(let server, let isConnectionPort):
-            try server.withBorrowed { (server) throws(NTStatus) in
-                if let sendMessage {
-                    try CMessage.withOutgoing(sendMessage, attributes: sendMessageAttributes, wrappers: port.sendWrappers) {
-                        (reply) throws(NTStatus) in
-                        try server.send(reply)
-                    }
+        case .server(let unretainedServer, let isConnectionPort):
+            // (The closures capture the server unretained: a captured reference is retained
+            // and released on every call.)
+            if let sendMessage {
+                try CMessage.withOutgoing(sendMessage, attributes: sendMessageAttributes, wrappers: port.sendWrappers) {
+                    (reply) throws(NTStatus) in
+                    try unretainedServer.withBorrowed { (server) throws(NTStatus) in try server.send(reply) }
                 }
+            }
+            try unretainedServer.withBorrowed { (server) throws(NTStatus) in
                 guard let receiveMessage else { return }
                 guard isConnectionPort else { throw .invalidParameter5 }
                 try CMessage.receive(
