@@ -8,20 +8,31 @@ enum CMessage {
 
     /// Runs `body` with a message over the C buffer to send (it holds `TotalLength` bytes, at
     /// least the header) and its attributes.
-    /// With `wrappers`, a port's send wrappers, the last one is reused when it fits.
     static func withOutgoing<Result>(
         _ message: UnsafeMutablePointer<PORT_MESSAGE>, attributes: UnsafeMutablePointer<ALPC_MESSAGE_ATTRIBUTES>?,
-        wrappers: WrapperCache? = nil, _ body: (AlpcMessage) throws(NTStatus) -> Result
+        _ body: (AlpcMessage) throws(NTStatus) -> Result
     ) throws(NTStatus) -> Result {
-        let total = Int(UInt16(bitPattern: message.pointee.u1.s1.TotalLength))
-        if let wrappers {
-            return try wrappers.withMessage(
-                UnsafeMutableRawPointer(message), size: max(total, headerSize), attributes: attributes
-            ) { (wrapper) throws(NTStatus) -> (result: Result, reusable: Bool) in (try body(wrapper), true) }
-        }
+        let size = outgoingSize(message)
         return try withAttributes(attributes) { (attributes) throws(NTStatus) -> Result in
-            try body(AlpcMessage(unsafeBuffer: UnsafeMutableRawPointer(message), size: max(total, headerSize), attributes: attributes))
+            try body(AlpcMessage(unsafeBuffer: UnsafeMutableRawPointer(message), size: size, attributes: attributes))
         }
+    }
+
+    /// ``withOutgoing(_:attributes:_:)`` through `wrappers`, a port's send wrappers: the last one
+    /// is reused when it fits. (`wrappers` is not optional: binding an optional argument
+    /// retained and released the cache on every call.)
+    static func withOutgoing<Result>(
+        _ message: UnsafeMutablePointer<PORT_MESSAGE>, attributes: UnsafeMutablePointer<ALPC_MESSAGE_ATTRIBUTES>?,
+        wrappers: WrapperCache, _ body: (AlpcMessage) throws(NTStatus) -> Result
+    ) throws(NTStatus) -> Result {
+        try wrappers.withMessage(UnsafeMutableRawPointer(message), size: outgoingSize(message), attributes: attributes) {
+            (wrapper) throws(NTStatus) -> (result: Result, reusable: Bool) in (try body(wrapper), true)
+        }
+    }
+
+    /// The bytes of the C message to send: its `TotalLength`, at least the header.
+    private static func outgoingSize(_ message: UnsafeMutablePointer<PORT_MESSAGE>) -> Int {
+        max(Int(UInt16(bitPattern: message.pointee.u1.s1.TotalLength)), headerSize)
     }
 
     /// Runs `body` with the caller's attribute buffer, or with an empty one on the stack.
