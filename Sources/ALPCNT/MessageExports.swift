@@ -8,17 +8,17 @@ public func ntAlpcSendWaitReceivePort(
     _ sendMessageAttributes: PALPC_MESSAGE_ATTRIBUTES?, _ receiveMessage: PPORT_MESSAGE?,
     _ bufferLength: PSIZE_T?, _ receiveMessageAttributes: PALPC_MESSAGE_ATTRIBUTES?, _ timeout: PLARGE_INTEGER?
 ) -> NTSTATUS {
-    // The calling thread's cached port, borrowed: a program that calls again and again on
-    // one handle takes no lock and counts no reference here.
-    guard let cached = PortCache.port(portHandle) else { return STATUS_INVALID_HANDLE }
+    // The calling thread's cached port and wrappers, borrowed: a program that calls again and
+    // again on one handle takes no lock and counts no reference here.
+    guard let cached = PortCache.entry(portHandle) else { return STATUS_INVALID_HANDLE }
     let wait = NTTimeout.duration(timeout)
-    return cached._withUnsafeGuaranteedRef { port in ntStatus { () throws(NTStatus) in
+    return cached.port._withUnsafeGuaranteedRef { port in ntStatus { () throws(NTStatus) in
         switch port.borrowed {
         case .server(let unretainedServer, let isConnectionPort):
             // (The closures capture the server unretained: a captured reference is retained
             // and released on every call.)
             if let sendMessage {
-                try CMessage.withOutgoing(sendMessage, attributes: sendMessageAttributes, wrappers: port.sendWrappers) {
+                try CMessage.withOutgoing(sendMessage, attributes: sendMessageAttributes, wrappers: cached.sendWrappers) {
                     (reply) throws(NTStatus) in
                     try unretainedServer.withBorrowed { (server) throws(NTStatus) in try server.send(reply) }
                 }
@@ -28,7 +28,7 @@ public func ntAlpcSendWaitReceivePort(
                 guard isConnectionPort else { throw .invalidParameter5 }
                 try CMessage.receive(
                     into: receiveMessage, bufferLength: bufferLength, attributes: receiveMessageAttributes,
-                    defaultCapacity: server.attributes.maxMessageLength, port: port
+                    defaultCapacity: server.attributes.maxMessageLength, port: port, wrappers: cached.receiveWrappers
                 ) { (message) throws(NTStatus) in
                     try server.receive(into: message, timeout: wait)
                 }
@@ -36,8 +36,8 @@ public func ntAlpcSendWaitReceivePort(
         case .client(let clientPort):
             try clientPort.withBorrowed { (clientPort) throws(NTStatus) in
                 try clientSendReceive(
-                    clientPort, port: port, flags: flags, sendMessage, sendMessageAttributes, receiveMessage,
-                    bufferLength, receiveMessageAttributes, wait)
+                    clientPort, port: port, cached: cached, flags: flags, sendMessage, sendMessageAttributes,
+                    receiveMessage, bufferLength, receiveMessageAttributes, wait)
             }
         }
     } }
@@ -45,7 +45,7 @@ public func ntAlpcSendWaitReceivePort(
 
 /// A client port's send and receive.
 private func clientSendReceive(
-    _ clientPort: ClientPort, port: NTPort, flags: ULONG, _ sendMessage: PPORT_MESSAGE?,
+    _ clientPort: ClientPort, port: NTPort, cached: PortCache.Entry, flags: ULONG, _ sendMessage: PPORT_MESSAGE?,
     _ sendMessageAttributes: PALPC_MESSAGE_ATTRIBUTES?, _ receiveMessage: PPORT_MESSAGE?,
     _ bufferLength: PSIZE_T?, _ receiveMessageAttributes: PALPC_MESSAGE_ATTRIBUTES?, _ wait: Duration?
 ) throws(NTStatus) {
@@ -67,13 +67,13 @@ private func clientSendReceive(
     try clientPort.withClient(timeout: wait) { (client) throws(NTStatus) in
         if let sendMessage {
             let answered = try CMessage.withOutgoing(
-                sendMessage, attributes: sendMessageAttributes, wrappers: port.sendWrappers
+                sendMessage, attributes: sendMessageAttributes, wrappers: cached.sendWrappers
             ) {
                 (request) throws(NTStatus) -> Bool in
                 if synchronous, let receiveMessage {
                     try CMessage.receive(
                         into: receiveMessage, bufferLength: bufferLength, attributes: receiveMessageAttributes,
-                        defaultCapacity: client.maxMessageLength, port: port
+                        defaultCapacity: client.maxMessageLength, port: port, wrappers: cached.receiveWrappers
                     ) { (reply) throws(NTStatus) in
                         try client.sendReceive(request, receiveInto: reply, flags: .syncRequest, timeout: wait)
                     }
@@ -93,7 +93,7 @@ private func clientSendReceive(
         guard let receiveMessage else { return }
         try CMessage.receive(
             into: receiveMessage, bufferLength: bufferLength, attributes: receiveMessageAttributes,
-            defaultCapacity: client.maxMessageLength, port: port
+            defaultCapacity: client.maxMessageLength, port: port, wrappers: cached.receiveWrappers
         ) { (message) throws(NTStatus) in
             try client.receive(into: message, timeout: wait)
         }

@@ -114,10 +114,6 @@ final class NTPort: Sendable {
         }
     }
 
-    /// The wrappers of the last send and the last receive, for the next ones.
-    let sendWrappers = WrapperCache()
-    let receiveWrappers = WrapperCache()
-
     /// Keeps `message`, just received into the C buffer it views, until the next receive into
     /// that buffer, when something came with it; the caller owns the descriptors it brought.
     /// Returns whether the message was kept.

@@ -1,14 +1,14 @@
 internal import ALPC
 internal import CALPC
-internal import Synchronization
 
-/// The last message wrapper of a port's sends, or of its receives, kept for the next call: C
-/// programs send from and receive into the same buffers call after call, and a wrapper that
-/// fits (same buffer, size and attribute buffer) saves two allocations per call.
+/// The last message wrapper of a thread's sends, or of its receives, on one port handle, kept
+/// for the next call: C programs send from and receive into the same buffers call after call,
+/// and a wrapper that fits (same buffer, size and attribute buffer) saves two allocations per
+/// call.
 ///
-/// One slot, taken with an atomic exchange: a call that finds it empty, or holding another
-/// buffer's wrapper, makes a new one; whichever call finishes first puts its wrapper back.
-final class WrapperCache: Sendable {
+/// The slot is in the calling thread's port cache (``PortCache/Entry``), so taking the wrapper
+/// and keeping it again are a load and a store: no other thread uses it.
+struct WrapperCache {
     /// A wrapper and what it wraps.
     private final class Entry {
         let message: AlpcMessage
@@ -29,13 +29,8 @@ final class WrapperCache: Sendable {
         }
     }
 
-    /// An `Unmanaged<Entry>`'s bits, or 0.
-    private let slot = Atomic<UInt>(0)
-
-    deinit {
-        let bits = slot.exchange(0, ordering: .acquiring)
-        if bits != 0 { Unmanaged<Entry>.fromOpaque(UnsafeRawPointer(bitPattern: bits)!).release() }
-    }
+    /// Where the calling thread keeps the wrapper: an `Unmanaged<Entry>`, retained, or nil.
+    let slot: UnsafeMutablePointer<UnsafeMutableRawPointer?>
 
     /// Runs `body` with a wrapper of `size` bytes at `buffer` and the attribute buffer
     /// `attributes` (nil: an empty one of our own). `body` returns whether the wrapper may be
@@ -73,20 +68,19 @@ final class WrapperCache: Sendable {
     private func take(
         fitting buffer: UnsafeMutableRawPointer, size: Int, attributes: UnsafeMutablePointer<ALPC_MESSAGE_ATTRIBUTES>?
     ) -> Unmanaged<Entry>? {
-        let bits = slot.exchange(0, ordering: .acquiring)
-        guard bits != 0 else { return nil }
-        let entry = Unmanaged<Entry>.fromOpaque(UnsafeRawPointer(bitPattern: bits)!)
+        guard let kept = slot.pointee else { return nil }
+        slot.pointee = nil
+        let entry = Unmanaged<Entry>.fromOpaque(kept)
         if entry._withUnsafeGuaranteedRef({ $0.fits(buffer, size: size, attributes: attributes) }) { return entry }
         entry.release()
         return nil
     }
 
-    /// Keeps `entry` (an owned reference) for the next call, or releases it when another call
-    /// kept one first.
+    /// Keeps `entry` (an owned reference) for the next call.
     private func put(_ entry: Unmanaged<Entry>) {
-        let bits = UInt(bitPattern: entry.toOpaque())
-        if !slot.compareExchange(expected: 0, desired: bits, ordering: .releasing).exchanged {
-            entry.release()
-        }
+        // (Empty: this thread took what it held; a call on this thread in between, which
+        // could have kept another, is not possible.)
+        if let kept = slot.pointee { Unmanaged<Entry>.fromOpaque(kept).release() }
+        slot.pointee = entry.toOpaque()
     }
 }

@@ -22,11 +22,18 @@ static pthread_key_t cache_key;
 static pthread_once_t cache_key_once = PTHREAD_ONCE_INIT;
 static void (*release_port)(void *);
 
-/* Empties entry index, adding its port to those to release. */
+/* The most objects one entry holds: its port and its two wrappers. */
+#define HELD_PER_ENTRY 3
+
+/* Empties entry index, adding what it held to those to release. */
 static void empty_entry(struct alpcnt_port_cache *cache, int index, void **released, int *count) {
-    if (cache->port[index] != NULL) released[(*count)++] = cache->port[index];
+    void *held[HELD_PER_ENTRY] = {cache->port[index], cache->wrapper[index][0], cache->wrapper[index][1]};
+    for (int object = 0; object < HELD_PER_ENTRY; object++)
+        if (held[object] != NULL) released[(*count)++] = held[object];
     cache->handle[index] = NULL;
     cache->port[index] = NULL;
+    cache->wrapper[index][0] = NULL;
+    cache->wrapper[index][1] = NULL;
 }
 
 /* Releases what empty_entry collected, once the cache is consistent again (a release may run
@@ -38,7 +45,7 @@ static void release_all(void **released, int count, void (*release)(void *)) {
 
 static void release_at_exit(void *value) {
     struct alpcnt_port_cache *cache = value;
-    void *released[ALPCNT_PORT_CACHE_ENTRIES];
+    void *released[ALPCNT_PORT_CACHE_ENTRIES * HELD_PER_ENTRY];
     int count = 0;
     for (int index = 0; index < ALPCNT_PORT_CACHE_ENTRIES; index++) empty_entry(cache, index, released, &count);
     release_all(released, count, __atomic_load_n(&release_port, __ATOMIC_RELAXED));
@@ -46,9 +53,9 @@ static void release_at_exit(void *value) {
 
 static void make_cache_key(void) { pthread_key_create(&cache_key, release_at_exit); }
 
-void alpcnt_cache_port(void *handle, void *port, uint64_t epoch, void (*release)(void *)) {
+int alpcnt_cache_port(void *handle, void *port, uint64_t epoch, void (*release)(void *)) {
     struct alpcnt_port_cache *cache = &alpcnt__port_cache;
-    void *released[ALPCNT_PORT_CACHE_ENTRIES];
+    void *released[ALPCNT_PORT_CACHE_ENTRIES * HELD_PER_ENTRY];
     int count = 0;
     pthread_once(&cache_key_once, make_cache_key);
     __atomic_store_n(&release_port, release, __ATOMIC_RELAXED);
@@ -68,11 +75,12 @@ void alpcnt_cache_port(void *handle, void *port, uint64_t epoch, void (*release)
     cache->handle[slot] = handle;
     cache->port[slot] = port;
     release_all(released, count, release);
+    return slot;
 }
 
 void alpcnt_uncache_port(void *handle, void (*release)(void *)) {
     struct alpcnt_port_cache *cache = &alpcnt__port_cache;
-    void *released[ALPCNT_PORT_CACHE_ENTRIES];
+    void *released[ALPCNT_PORT_CACHE_ENTRIES * HELD_PER_ENTRY];
     int count = 0;
     if (handle == NULL) return;
     for (int index = 0; index < ALPCNT_PORT_CACHE_ENTRIES; index++)

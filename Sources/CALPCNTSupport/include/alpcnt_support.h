@@ -68,18 +68,23 @@ static inline int alpcnt_wait_readable(int fd, int timeout_ms) {
 static inline int alpcnt_is_open(int fd) { return fd >= 0 && fcntl(fd, F_GETFD) >= 0; }
 
 /*
- * The calling thread's port cache: the port handles it last used for message calls, and their
- * ports (objects of the Swift side, retained for the cache), so that a program that calls
- * NtAlpcSendWaitReceivePort on the same few handles again and again finds their ports without
- * the handle table's lock or a reference count. Entries count only while alpcnt__handle_epoch,
- * which every close of a port handle advances, has the value it had when they were made. A
- * thread's entries are released when they are replaced, when the thread closes their handle,
- * and when the thread exits.
+ * The calling thread's port cache: the port handles it last used for message calls, their
+ * ports, and the message wrappers of its last send and last receive on each (objects of the
+ * Swift side, each retained for the cache), so that a program that calls
+ * NtAlpcSendWaitReceivePort on the same few handles again and again finds its port and its
+ * wrappers without a lock, a reference count or any other atomic instruction. Entries count
+ * only while alpcnt__handle_epoch, which every close of a port handle advances, has the value
+ * it had when they were made. A thread's entries are released when they are replaced, when the
+ * thread closes their handle, and when the thread exits.
  */
 #define ALPCNT_PORT_CACHE_ENTRIES 4
+/* The wrappers of an entry: of the last send, of the last receive. */
+#define ALPCNT_SEND_WRAPPER 0
+#define ALPCNT_RECEIVE_WRAPPER 1
 struct alpcnt_port_cache {
     void *handle[ALPCNT_PORT_CACHE_ENTRIES];
     void *port[ALPCNT_PORT_CACHE_ENTRIES];
+    void *wrapper[ALPCNT_PORT_CACHE_ENTRIES][2];
     uint64_t epoch;
     /* The entry the next new handle takes. */
     uint32_t next;
@@ -87,15 +92,22 @@ struct alpcnt_port_cache {
 extern __thread __attribute__((tls_model("initial-exec"))) struct alpcnt_port_cache alpcnt__port_cache;
 extern uint64_t alpcnt__handle_epoch;
 
-/** The port cached for handle by this thread, borrowed (NULL: none, or stale). */
-static inline void *alpcnt_cached_port(void *handle) {
+/** This thread's entry for handle (-1: none, or stale). */
+static inline int alpcnt_cached_port_index(void *handle) {
     if (handle == NULL ||
         __builtin_expect(alpcnt__port_cache.epoch != __atomic_load_n(&alpcnt__handle_epoch, __ATOMIC_ACQUIRE), 0))
-        return NULL;
+        return -1;
     for (int index = 0; index < ALPCNT_PORT_CACHE_ENTRIES; index++)
-        if (alpcnt__port_cache.handle[index] == handle) return alpcnt__port_cache.port[index];
-    return NULL;
+        if (alpcnt__port_cache.handle[index] == handle) return index;
+    return -1;
 }
+
+/** The port of this thread's entry index, borrowed. */
+static inline void *alpcnt_cached_port_at(int index) { return alpcnt__port_cache.port[index]; }
+
+/** Where this thread's entry index keeps a wrapper (which: ALPCNT_SEND_WRAPPER or
+ * ALPCNT_RECEIVE_WRAPPER): a retained object, or NULL. */
+static inline void **alpcnt_cached_wrapper(int index, int which) { return &alpcnt__port_cache.wrapper[index][which]; }
 
 /** The handle epoch, read before looking a handle up to cache what is found. */
 static inline uint64_t alpcnt_handle_epoch(void) { return __atomic_load_n(&alpcnt__handle_epoch, __ATOMIC_ACQUIRE); }
@@ -105,12 +117,12 @@ static inline void alpcnt_advance_handle_epoch(void) { __atomic_add_fetch(&alpcn
 
 /**
  * Caches port (retained for the cache) for handle, as found when the epoch was epoch (entries
- * of an older epoch are emptied), and calls release with every port it no longer holds.
- * release is also called with the ports cached when the thread exits.
+ * of an older epoch are emptied), and returns its entry. release is called with every object
+ * the cache no longer holds (ports and wrappers), now and when the thread exits.
  */
-void alpcnt_cache_port(void *handle, void *port, uint64_t epoch, void (*release)(void *));
+int alpcnt_cache_port(void *handle, void *port, uint64_t epoch, void (*release)(void *));
 
-/** Empties this thread's entry for handle, if it has one, calling release with its port. */
+/** Empties this thread's entry for handle, if it has one, calling release with what it held. */
 void alpcnt_uncache_port(void *handle, void (*release)(void *));
 
 #endif /* ALPCNT_SUPPORT_H */
