@@ -53,14 +53,9 @@ final class ServerLedger: @unchecked Sendable {
     /// never delivered are simply not used.
     func reserveDeliveries(_ count: Int, from channel: ServerChannel) -> UInt32 {
         let sender = Self.sender(of: channel)
-        let first = Self.messageId(after: lastMessageId)
-        var id = first
-        senders.remember(id, from: sender)
-        for _ in 1..<max(count, 1) {
-            id = Self.messageId(after: id)
-            senders.remember(id, from: sender)
-        }
-        lastMessageId = id
+        let first = newMessageId()
+        senders.remember(first, from: sender)
+        for _ in 1..<max(count, 1) { senders.remember(newMessageId(), from: sender) }
         return first
     }
 
