@@ -81,11 +81,12 @@ final class RecordWriter: @unchecked Sendable {
 
     // MARK: Publishing
 
-    /// Publishes one record of `recordLength` bytes, `dataLength` of them data: reserves a slot, sends `attributes`'
-    /// sections and descriptors on `control` (within `deadline`), then has `write` fill the
-    /// slot, given the slot flags the record carries, and publishes it. When the ring is full,
-    /// a waiting writer waits for room until `deadline` (`liveness` throws when the reader is
-    /// gone); a keeping writer writes the record into a copy that it publishes later.
+    /// Publishes one record of `recordLength` bytes, `dataLength` of them data: reserves a
+    /// slot, sends `attributes`' sections and descriptors on `control` (within `deadline`), then
+    /// has `write` fill the slot, given the slot flags the record carries, and publishes it.
+    /// When the ring is full, a waiting writer waits for room until `deadline` (`liveness`
+    /// throws when the reader is gone); a keeping writer writes the record into a copy that it
+    /// publishes later.
     ///
     /// - Throws: `.refused` with `write`'s error, `.timeout`, what `liveness` throws, or
     ///   `.quotaExceeded` (a keeping writer over what the port keeps for this reader or for all
@@ -120,8 +121,8 @@ final class RecordWriter: @unchecked Sendable {
     /// one store and at most one wake-up, then the next group waits for room (until
     /// `deadline`). A waiting writer's call only.
     ///
-    /// - Throws: as ``publish(recordLength:dataLength:attributes:control:deadline:liveness:write:)``; when
-    ///   `write` throws, the records before it are published.
+    /// - Throws: as ``publish(recordLength:dataLength:attributes:control:deadline:liveness:write:)``;
+    ///   when `write` throws, the records before it are published.
     @inline(__always)
     func publishBatch(
         count: Int, dataLength: Int, deadline: inout CallDeadline, liveness: () throws(NTStatus) -> Void,
@@ -225,8 +226,8 @@ final class RecordWriter: @unchecked Sendable {
     /// older records wait). Holding the lock.
     @inline(never)
     private func keepLocked(
-        recordLength: Int, dataLength: Int, attributes: OutgoingAttributes?, control: borrowing ControlSocket, deadline: inout CallDeadline,
-        write: (UnsafeMutableRawPointer, UInt32) throws(NTStatus) -> Void
+        recordLength: Int, dataLength: Int, attributes: OutgoingAttributes?, control: borrowing ControlSocket,
+        deadline: inout CallDeadline, write: (UnsafeMutableRawPointer, UInt32) throws(NTStatus) -> Void
     ) throws(Failure) {
         guard kept.count < quota.maxQueuedPerPeer, keptBytes + recordLength <= quota.maxPoolUsagePerPeer,
             quota.chargePool(bytes: recordLength)
@@ -293,7 +294,8 @@ final class RecordWriter: @unchecked Sendable {
         traffic.dataBytes &+= dataBytes
     }
 
-    /// Lists the writer, which has written something since it was last collected. Holding the lock.
+    /// Lists the writer, which has written something since it was last collected. Holding the
+    /// lock.
     @inline(never)
     private func listTrafficLocked() {
         trafficList?.list(self)

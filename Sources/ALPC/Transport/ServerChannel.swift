@@ -106,10 +106,11 @@ final class ServerChannel: @unchecked Sendable {
         self.allowsImpersonation = handshake.allowsImpersonation
     }
 
-    /// Publishes a record of `recordLength` bytes, `dataLength` of them data, to the client: sends `attributes`' sections
-    /// and descriptors on the control socket (waiting at most ``controlSendTimeout`` for room
-    /// there), then has `write` fill the slot, given its slot flags, or a copy kept until the
-    /// client frees a slot. When `write` throws, nothing is published or kept.
+    /// Publishes a record of `recordLength` bytes, `dataLength` of them data, to the client:
+    /// sends `attributes`' sections and descriptors on the control socket (waiting at most
+    /// ``controlSendTimeout`` for room there), then has `write` fill the slot, given its slot
+    /// flags, or a copy kept until the client frees a slot. When `write` throws, nothing is
+    /// published or kept.
     ///
     /// - Throws: ``NTStatus/quotaExceeded``, before anything is sent, when the ring is full and
     ///   keeping the record would exceed what the port keeps for this client or for all of
