@@ -1,4 +1,3 @@
-internal import Synchronization
 
 /// One suspension of an asynchronous caller until a poll descriptor (a client connection's,
 /// or a server port's epoll set) is readable, its deadline passes, its task is cancelled, or
@@ -12,10 +11,10 @@ final class AsyncWaiter: Sendable {
         case done
     }
 
-    private let state = Mutex<State>(.idle)
+    private let state = LockedState<State>(.idle)
     private let fd: Int32
     /// Why the wait could not begin, if it could not.
-    private let failure = Mutex<NTStatus?>(nil)
+    private let failure = LockedState<NTStatus?>(nil)
 
     init(fd: Int32) {
         self.fd = fd

@@ -19,7 +19,7 @@ internal import Glibc
 /// and drains.)
 final class ClientPolling: @unchecked Sendable {
     /// Guards the making of the epoll set and doorbell, on first use.
-    private let making = Mutex<Void>(())
+    private let making = LockedState<Void>(())
     /// The epoll set and doorbell once made: written once, holding `making`, before `active`
     /// is set, and read only after `active` was read set.
     nonisolated(unsafe) private var made: PollSet?

@@ -41,7 +41,7 @@ final class PendingRequests: @unchecked Sendable {
     private let table: UnsafeMutablePointer<Entry>
     /// Requests moved out of the table, unanswered when their entry was needed again, and
     /// requests put back after a failed reply.
-    private let spilled = Mutex<[UInt32: PendingRequest]>([:])
+    private let spilled = LockedState<[UInt32: PendingRequest]>([:])
 
     init() {
         table = .allocate(capacity: Self.tableSize)

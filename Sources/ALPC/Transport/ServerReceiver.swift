@@ -46,7 +46,7 @@ final class ServerReceiver: @unchecked Sendable {
     /// Connections accepted since the receiver last looked. A client sends its first request
     /// microseconds after its accept arrives, so the receiver polls a new connection's ring
     /// (spinning its full budget) before it sleeps, rather than wait for the doorbell.
-    private let accepted = Mutex<[ServerChannel]>([])
+    private let accepted = LockedState<[ServerChannel]>([])
     /// Whether `accepted` may hold a connection: read by the receiver on its way to sleep.
     private let hasAccepted = Atomic<Bool>(false)
     /// Set when accepted connections joined the hot set: spin for their first request even

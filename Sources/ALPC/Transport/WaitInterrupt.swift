@@ -1,4 +1,3 @@
-internal import Synchronization
 
 /// Ends asynchronous waits early from outside the waiting tasks: a port that closes, or a
 /// server told to shut down gracefully. Once fired it stays fired, and a wait that begins
@@ -9,7 +8,7 @@ final class WaitInterrupt: Sendable {
         var waiters: [ObjectIdentifier: AsyncWaiter] = [:]
     }
 
-    private let state = Mutex(State())
+    private let state = LockedState(State())
 
     /// Whether ``fire()`` was called.
     var fired: Bool { state.withLock { $0.fired } }

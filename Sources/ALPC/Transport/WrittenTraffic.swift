@@ -1,4 +1,3 @@
-internal import Synchronization
 
 /// What a server's connections wrote (their replies) that the port's counters have not been
 /// told of.
@@ -8,7 +7,7 @@ internal import Synchronization
 /// receiver collects from the listed writers when it tells the counters. A reply costs no
 /// atomic operation of its own, and no connection that wrote nothing is looked at.
 final class WrittenTraffic: Sendable {
-    private let writers = Mutex<[RecordWriter]>([])
+    private let writers = LockedState<[RecordWriter]>([])
 
     /// Lists `writer`, which has something to tell (called holding its lock, once until it is
     /// collected).
