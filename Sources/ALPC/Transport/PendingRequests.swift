@@ -38,32 +38,20 @@ final class PendingRequests: @unchecked Sendable {
     /// Entries of the direct-mapped table (a power of two).
     static let tableSize = 1024
 
-    private let table: UnsafeMutablePointer<Entry>
+    private let table = MessageIdTable(count: PendingRequests.tableSize) { Entry() }
     /// Requests moved out of the table, unanswered when their entry was needed again, and
     /// requests put back after a failed reply.
     private let spilled = LockedState<[UInt32: PendingRequest]>([:])
 
-    init() {
-        table = .allocate(capacity: Self.tableSize)
-        for index in 0..<Self.tableSize { (table + index).initialize(to: Entry()) }
-    }
-
     deinit {
         removeAll()
-        table.deinitialize(count: Self.tableSize)
-        table.deallocate()
-    }
-
-    @inline(__always)
-    private func entry(for messageId: UInt32) -> UnsafeMutablePointer<Entry> {
-        table + (Int(messageId) & (Self.tableSize - 1))
     }
 
     /// Remembers the request `messageId` from `channel`, whose reply carries `cookie`. Only the
     /// holder of the receive role inserts, in the order it hands MessageIds out.
     @inline(__always)
     func insert(_ messageId: UInt32, from channel: ServerChannel, cookie: UInt32) {
-        let entry = entry(for: messageId)
+        let entry = table.entry(for: messageId)
         let older = entry.pointee.messageId.load(ordering: .acquiring)
         if older != 0 { spill(older, from: entry) }
         entry.pointee.cookie.store(cookie, ordering: .relaxed)
@@ -86,7 +74,7 @@ final class PendingRequests: @unchecked Sendable {
     /// Forgets and returns the request `messageId` names, if one waits.
     @inline(__always)
     func take(_ messageId: UInt32) -> PendingRequest? {
-        if let request = Self.claim(messageId, in: entry(for: messageId)) { return request }
+        if let request = Self.claim(messageId, in: table.entry(for: messageId)) { return request }
         return takeSpilled(messageId)
     }
 
@@ -118,8 +106,8 @@ final class PendingRequests: @unchecked Sendable {
     /// Forgets every request that came on `channel`.
     func removeAll(of channel: ServerChannel) {
         let bits = UInt(bitPattern: Unmanaged.passUnretained(channel).toOpaque())
-        for index in 0..<Self.tableSize {
-            let entry = table + index
+        for index in 0..<table.count {
+            let entry = table.entry(at: index)
             let messageId = entry.pointee.messageId.load(ordering: .acquiring)
             guard messageId != 0, entry.pointee.channel.load(ordering: .relaxed) == bits else { continue }
             _ = Self.claim(messageId, in: entry)
@@ -135,8 +123,8 @@ final class PendingRequests: @unchecked Sendable {
 
     /// Forgets every request.
     func removeAll() {
-        for index in 0..<Self.tableSize {
-            let entry = table + index
+        for index in 0..<table.count {
+            let entry = table.entry(at: index)
             let messageId = entry.pointee.messageId.load(ordering: .acquiring)
             if messageId != 0 { _ = Self.claim(messageId, in: entry) }
         }

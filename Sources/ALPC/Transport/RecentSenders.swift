@@ -49,28 +49,13 @@ final class RecentSenders: @unchecked Sendable {
         let group = Atomic<UInt64>(0)
     }
 
-    private let table: UnsafeMutablePointer<Entry>
-
-    init() {
-        table = .allocate(capacity: Self.capacity)
-        for index in 0..<Self.capacity { (table + index).initialize(to: Entry()) }
-    }
-
-    deinit {
-        table.deinitialize(count: Self.capacity)
-        table.deallocate()
-    }
-
-    @inline(__always)
-    private func entry(for messageId: UInt32) -> UnsafeMutablePointer<Entry> {
-        table + (Int(messageId) & (Self.capacity - 1))
-    }
+    private let table = MessageIdTable(count: RecentSenders.capacity) { Entry() }
 
     /// Remembers that message `messageId` came from `sender`. The holder of the receive role's
     /// call only.
     @inline(__always)
     func remember(_ messageId: UInt32, from sender: Sender) {
-        let entry = entry(for: messageId)
+        let entry = table.entry(for: messageId)
         entry.pointee.messageId.store(0, ordering: .relaxed)
         // The 0 is seen before the fields change (stores are not reordered past this fence).
         atomicMemoryFence(ordering: .releasing)
@@ -82,7 +67,7 @@ final class RecentSenders: @unchecked Sendable {
     /// The sender of message `messageId`, when it is among the last ``capacity`` messages.
     func sender(of messageId: UInt32) -> Sender? {
         guard messageId != 0 else { return nil }
-        let entry = entry(for: messageId)
+        let entry = table.entry(for: messageId)
         guard entry.pointee.messageId.load(ordering: .acquiring) == messageId else { return nil }
         let process = entry.pointee.process.load(ordering: .relaxed)
         let group = entry.pointee.group.load(ordering: .relaxed)
