@@ -159,6 +159,7 @@ struct RingConsumer: @unchecked Sendable {
     init(ring: RingView) { self.ring = ring }
 
     /// The oldest published slot, or nil when the ring is empty. Throws when the peer's tail is impossible.
+    @inline(__always)
     mutating func peek() throws(NTStatus) -> UnsafeMutableRawPointer? {
         if cachedTail == head, try refreshTail() == 0 { return nil }
         return ring.prefetchForReading(head)

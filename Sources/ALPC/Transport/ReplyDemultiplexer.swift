@@ -123,11 +123,19 @@ final class ReplyDemultiplexer: @unchecked Sendable {
     ///
     /// - Throws: the status `closedStatus` returns (nonzero once the connection is closed) when
     ///   nothing is parked for the receiver, or `.timeout`.
+    @inline(__always)
     func nextTurn(for cookie: UInt32, deadline: inout CallDeadline, closedStatus: () -> Int32) throws(NTStatus) -> Turn {
         // Nothing parked and the role free: consume without the lock. (Only the role's holder
         // parks; a message put back by a receiver that could not load it may come meanwhile,
         // as it may after any look under the lock.)
         if parkedCount.load(ordering: .acquiring) == 0 && closedStatus() == 0 && takeConsumerRole() { return .consume }
+        return try waitForTurn(for: cookie, deadline: &deadline, closedStatus: closedStatus)
+    }
+
+    /// ``nextTurn(for:deadline:closedStatus:)`` when a message is parked, the connection is
+    /// closed or another thread holds the consumer role: looks under the lock, and waits.
+    @inline(never)
+    private func waitForTurn(for cookie: UInt32, deadline: inout CallDeadline, closedStatus: () -> Int32) throws(NTStatus) -> Turn {
         lock.lock()
         defer { lock.unlock() }
         while true {
