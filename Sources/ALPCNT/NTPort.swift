@@ -118,9 +118,17 @@ final class NTPort: Sendable {
     /// that buffer, when something came with it; the caller owns the descriptors it brought.
     /// Returns whether the message was kept.
     @discardableResult
+    @inline(__always)
     func retain(received message: AlpcMessage, at address: UnsafeMutableRawPointer) -> Bool {
         // Only views, handles and QoS copies bring anything to keep.
         guard !message.attributes.valid.isDisjoint(with: [.view, .handle, .security]) else { return false }
+        keep(received: message, at: address)
+        return true
+    }
+
+    /// Keeps `message`, which brought something, for ``retain(received:at:)``.
+    @inline(never)
+    private func keep(received message: AlpcMessage, at address: UnsafeMutableRawPointer) {
         _ = message.takeHandles()
         let kept = Received(address: UInt(bitPattern: address), message: message)
         retained.withLock { state in
@@ -129,12 +137,18 @@ final class NTPort: Sendable {
             state.received.append(kept)
             receivedCount.store(state.received.count, ordering: .relaxed)
         }
-        return true
     }
 
     /// Forgets what was received into the buffer at `address` (it is about to be reused).
+    @inline(__always)
     func forgetReceived(at address: UnsafeMutableRawPointer) {
         guard receivedCount.load(ordering: .relaxed) > 0 else { return }
+        forgetKept(at: address)
+    }
+
+    /// ``forgetReceived(at:)`` when something is kept.
+    @inline(never)
+    private func forgetKept(at address: UnsafeMutableRawPointer) {
         let key = UInt(bitPattern: address)
         retained.withLock { state in
             state.received.removeAll { $0.address == key }

@@ -9,6 +9,7 @@ enum NTTimeout {
     static let unixEpochIn100ns: Int64 = 116_444_736_000_000_000
 
     /// The wait `timeout` asks for: nil waits forever.
+    @inline(__always)
     static func duration(_ timeout: UnsafeMutablePointer<LARGE_INTEGER>?) -> Duration? {
         guard let timeout else { return nil }
         let value = timeout.pointee.QuadPart
@@ -18,6 +19,14 @@ enum NTTimeout {
             let (nanos, overflow) = value.multipliedReportingOverflow(by: -100)
             return overflow ? nil : .nanoseconds(nanos)
         }
+        return remaining(until: value)
+    }
+
+    /// The time left until the absolute system time `value` (100 ns units since 1601): zero
+    /// once it has passed. (Out of line: the clock's buffer would give every call of
+    /// `duration` a stack protector.)
+    @inline(never)
+    private static func remaining(until value: Int64) -> Duration? {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         let nowIn100ns = unixEpochIn100ns &+ Int64(now.tv_sec) &* 10_000_000 &+ Int64(now.tv_nsec) / 100

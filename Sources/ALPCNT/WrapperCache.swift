@@ -21,6 +21,7 @@ struct WrapperCache {
             self.allocated = attributesBuffer?.pointee.AllocatedAttributes ?? 0
         }
 
+        @inline(__always)
         func fits(
             _ buffer: UnsafeMutableRawPointer, size: Int, attributes: UnsafeMutablePointer<ALPC_MESSAGE_ATTRIBUTES>?
         ) -> Bool {
