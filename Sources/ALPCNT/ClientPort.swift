@@ -83,8 +83,15 @@ final class ClientPort: @unchecked Sendable {
     }
 
     /// Waits for the connect to end, up to `timeout` (nil: without limit). False on timeout.
+    @inline(__always)
     func waitConnected(timeout: Duration?) -> Bool {
         if isSettled.load(ordering: .acquiring) { return true }
+        return waitUnsettled(timeout: timeout)
+    }
+
+    /// ``waitConnected(timeout:)`` while the connect is still under way.
+    @inline(never)
+    private func waitUnsettled(timeout: Duration?) -> Bool {
         guard let timeout else {
             finished.wait()
             return true
@@ -133,9 +140,16 @@ final class ClientPort: @unchecked Sendable {
     }
 
     /// Takes what an asynchronous connect has to tell the next receive, if anything.
+    @inline(__always)
     func takeOutcome() -> Outcome? {
         guard hasPending.load(ordering: .acquiring) else { return nil }
-        return pending.withLock { outcome in
+        return takePendingOutcome()
+    }
+
+    /// ``takeOutcome()`` when one is there.
+    @inline(never)
+    private func takePendingOutcome() -> Outcome? {
+        pending.withLock { outcome in
             defer {
                 outcome = nil
                 hasPending.store(false, ordering: .relaxed)
