@@ -19,6 +19,7 @@ enum SlotRecord {
 
     /// The data length of an outgoing message after checking that its header is consistent and
     /// that it fits a connection carrying at most `maxMessageLength` bytes.
+    @inline(__always)
     static func validateOutgoing(_ message: AlpcMessage, maxMessageLength: Int) throws(NTStatus) -> Int {
         let port = message.port
         let dataLength = Int(port.dataLength)
