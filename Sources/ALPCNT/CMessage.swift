@@ -21,6 +21,7 @@ enum CMessage {
     /// ``withOutgoing(_:attributes:_:)`` through `wrappers`, a port's send wrappers: the last one
     /// is reused when it fits. (`wrappers` is not optional: binding an optional argument
     /// retained and released the cache on every call.)
+    @inline(__always)
     static func withOutgoing<Result>(
         _ message: UnsafeMutablePointer<PORT_MESSAGE>, attributes: UnsafeMutablePointer<ALPC_MESSAGE_ATTRIBUTES>?,
         wrappers: WrapperCache, _ body: (AlpcMessage) throws(NTStatus) -> Result
