@@ -104,12 +104,14 @@ enum SlotRecord {
         dataLength: Int, kind: UInt32, cookie: UInt32, attributeLength: Int, flags: UInt32,
         to slot: UnsafeMutableRawPointer
     ) -> UnsafeMutableRawPointer {
+        // (Every length here was validated against the connection's maximum, 16 bits, and the
+        // kind and flags are the ALPC_RECORD_* and ALPC_SLOT_FLAG_* constants: nothing truncates.)
         var header = ALPC_SLOT_HEADER()
-        header.RecordLength = UInt32(headerSize + ((dataLength + 7) & ~7) + attributeLength)
-        header.Kind = UInt16(kind)
-        header.Flags = UInt16(flags)
+        header.RecordLength = UInt32(truncatingIfNeeded: headerSize + ((dataLength + 7) & ~7) + attributeLength)
+        header.Kind = UInt16(truncatingIfNeeded: kind)
+        header.Flags = UInt16(truncatingIfNeeded: flags)
         header.Cookie = cookie
-        header.AttributeLength = UInt32(attributeLength)
+        header.AttributeLength = UInt32(truncatingIfNeeded: attributeLength)
         slot.storeBytes(of: header, as: ALPC_SLOT_HEADER.self)
         return slot + slotHeaderSize
     }
@@ -119,8 +121,9 @@ enum SlotRecord {
         _ record: UnsafeMutableRawPointer, dataLength: Int, clientId: ClientID, messageId: UInt32, callbackId: UInt32
     ) {
         let view = PortMessage(unsafeStart: record, capacity: headerSize + dataLength)
-        view.dataLength = UInt16(dataLength)
-        view.totalLength = UInt16(headerSize + dataLength)
+        // (Validated: the total fits 16 bits.)
+        view.dataLength = UInt16(truncatingIfNeeded: dataLength)
+        view.totalLength = UInt16(truncatingIfNeeded: headerSize + dataLength)
         view.clientId = clientId
         view.messageId = messageId
         view.callbackId = callbackId
