@@ -90,6 +90,7 @@ final class ServerPort: @unchecked Sendable {
     /// `messageId`: `fill` writes its data in place in the client's reply ring (or, when the
     /// ring is full, in the copy kept until the client frees a slot). When the length is
     /// refused or `fill` throws, nothing is sent and the request stays answerable.
+    @inline(__always)
     func reply(
         to messageId: UInt32, dataLength: Int, fill: (UnsafeMutableRawBufferPointer) throws(NTStatus) -> Void
     ) throws(NTStatus) {
