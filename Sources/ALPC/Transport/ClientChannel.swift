@@ -144,6 +144,7 @@ final class ClientChannel: @unchecked Sendable {
     /// throws, nothing is published.
     ///
     /// - Returns: the cookie the reply will carry (0 for a datagram).
+    @inline(__always)
     func send(
         dataLength: Int, kind: UInt32, awaitReply: Bool, deadline: inout CallDeadline,
         fill: (UnsafeMutableRawBufferPointer) throws(NTStatus) -> Void
