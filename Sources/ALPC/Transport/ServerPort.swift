@@ -46,6 +46,7 @@ final class ServerPort: @unchecked Sendable {
     // MARK: Answering
 
     /// Sends `message` as the reply to the pending request it names by MessageId.
+    @inline(__always)
     func reply(_ message: AlpcMessage) throws(NTStatus) {
         let messageId = message.port.messageId
         let pending = try ledger.takeRequest(messageId)
