@@ -99,6 +99,7 @@ final class ClientChannel: @unchecked Sendable {
     /// Puts `message` on the request ring as a record of `kind`, waiting for room until `deadline`.
     ///
     /// - Returns: the cookie the reply will carry (0 for a datagram).
+    @inline(__always)
     func send(_ message: AlpcMessage, kind: UInt32, awaitReply: Bool, deadline: inout CallDeadline) throws(NTStatus) -> UInt32 {
         try send(message, kind: kind, reply: awaitReply ? .later : .none, deadline: &deadline).cookie
     }
@@ -109,6 +110,7 @@ final class ClientChannel: @unchecked Sendable {
     }
 
     /// Puts `message` on the request ring as a record of `kind`, waiting for room until `deadline`.
+    @inline(__always)
     private func send(
         _ message: AlpcMessage, kind: UInt32, reply: ReplyWait, deadline: inout CallDeadline
     ) throws(NTStatus) -> PendingReply {
