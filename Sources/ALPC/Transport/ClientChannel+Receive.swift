@@ -124,6 +124,7 @@ extension ClientChannel {
 
     /// Consumes the reply ring until a record for the caller arrives (true, delivered into
     /// `message`) or one for somebody else was parked (false). Runs holding the consumer role.
+    @inline(__always)
     func pump<Sink: MessageSink>(
         cookie: UInt32, into sink: inout Sink, deadline: inout CallDeadline, reader: MessageReader
     ) throws(NTStatus) -> Bool {
