@@ -65,6 +65,7 @@ extension ClientChannel {
         }
     }
 
+    @inline(__always)
     func receiveMessage<Sink: MessageSink>(
         cookie: UInt32, into sink: inout Sink, deadline: inout CallDeadline, keepExpecting: Bool,
         holdsConsumerRole: Bool, reader: MessageReader
