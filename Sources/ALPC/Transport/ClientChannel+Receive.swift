@@ -129,32 +129,14 @@ extension ClientChannel {
     func pump<Sink: MessageSink>(
         cookie: UInt32, into sink: inout Sink, deadline: inout CallDeadline, reader: MessageReader
     ) throws(NTStatus) -> Bool {
-        var slot: UnsafeMutableRawPointer?
-        // The liveness check reaches the channel without a strong reference (see `publish`).
-        unowned(unsafe) let unretained = self
-        do {
-            // A record already there (the reply came while the request's sender worked on):
-            // taken without a call into the wait.
-            slot = try consumer.peek()
-            if slot == nil {
-                try AdaptiveWait.wait(
-                    futexWord: replyRing.tailAddress,
-                    sleepingFlag: replyRing.consumerSleeping,
-                    ownCpu: replyRing.consumerCpu,
-                    peerCpu: requestRing.consumerCpu,
-                    deadline: &deadline,
-                    poll: { () throws(NTStatus) -> Bool in
-                        slot = try consumer.peek()
-                        return slot != nil
-                    },
-                    liveness: { () throws(NTStatus) in try unretained.checkAlive() }
-                )
-            }
-        } catch {
-            if error == .invalidMessage { markClosed(.portDisconnected) }
-            throw error
+        // A record already there (the reply came while the request's sender worked on):
+        // taken without a call into the wait.
+        let slot: UnsafeMutableRawPointer
+        if let published = (try? consumer.peek()) ?? nil {
+            slot = published
+        } else {
+            slot = try waitForRecord(deadline: &deadline)
         }
-        guard let slot else { throw .unsuccessful }
         let record: SlotRecord.Inbound
         var inbound = InboundAttributesHold()
         do {
@@ -212,6 +194,40 @@ extension ClientChannel {
             throw .quotaExceeded
         }
         return false
+    }
+
+    /// Waits until `deadline` for the oldest record of the reply ring, holding the consumer
+    /// role, and returns its slot.
+    ///
+    /// - Throws: `.timeout`; the connection's status once it is closed; `.invalidMessage` for
+    ///   a server that published an impossible Tail (the connection is then closed).
+    @inline(never)
+    func waitForRecord(deadline: inout CallDeadline) throws(NTStatus) -> UnsafeMutableRawPointer {
+        var slot: UnsafeMutableRawPointer?
+        // The liveness check reaches the channel without a strong reference (see `publish`).
+        unowned(unsafe) let unretained = self
+        do {
+            slot = try consumer.peek()
+            if slot == nil {
+                try AdaptiveWait.wait(
+                    futexWord: replyRing.tailAddress,
+                    sleepingFlag: replyRing.consumerSleeping,
+                    ownCpu: replyRing.consumerCpu,
+                    peerCpu: requestRing.consumerCpu,
+                    deadline: &deadline,
+                    poll: { () throws(NTStatus) -> Bool in
+                        slot = try consumer.peek()
+                        return slot != nil
+                    },
+                    liveness: { () throws(NTStatus) in try unretained.checkAlive() }
+                )
+            }
+        } catch {
+            if error == .invalidMessage { markClosed(.portDisconnected) }
+            throw error
+        }
+        guard let slot else { throw .unsuccessful }
+        return slot
     }
 
     /// What the receiver of a server message sees: its Type and the server's ClientId.
