@@ -93,7 +93,7 @@ extension ClientChannel {
                     throw error
                 }
             }
-            switch turn {
+            switch consume turn {
             case .deliver(let parked, let requeueFirst):
                 // Not loaded (too big for the buffer): it stays queued for the next receive.
                 try deliver(parked: parked, into: &sink, requeueFirst: requeueFirst, reader: reader)
