@@ -130,7 +130,8 @@ extension ClientChannel {
         cookie: UInt32, into sink: inout Sink, deadline: inout CallDeadline, reader: MessageReader
     ) throws(NTStatus) -> Bool {
         // A record already there (the reply came while the request's sender worked on):
-        // taken without a call into the wait.
+        // taken without a call into the wait. (An impossible Tail is read again, and
+        // reported, by the wait.)
         let slot: UnsafeMutableRawPointer
         if let published = (try? consumer.peek()) ?? nil {
             slot = published
