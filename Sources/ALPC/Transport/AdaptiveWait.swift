@@ -163,4 +163,13 @@ enum AdaptiveWait {
         var deadline = CallDeadline(after: timeout)
         return deadline.instant()
     }
+
+    /// The end of an asynchronous caller's attempt before it suspends its task: ``asyncSpinNanos``
+    /// after the attempt's first wait begins, and no later than `deadline` (CLOCK_MONOTONIC
+    /// nanoseconds; nil: none). Without a deadline no clock is read unless the attempt waits.
+    @inline(__always)
+    static func asyncAttempt(until deadline: UInt64?) -> CallDeadline {
+        guard let deadline else { return CallDeadline(after: .nanoseconds(Int64(asyncSpinNanos))) }
+        return CallDeadline(at: min(deadline, alpc_now_ns() &+ asyncSpinNanos))
+    }
 }

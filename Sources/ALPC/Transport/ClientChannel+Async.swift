@@ -11,11 +11,10 @@ extension ClientChannel {
     func receiveAsync<Sink: MessageSink>(
         cookie: UInt32, into sink: inout Sink, deadline: UInt64?, reader: MessageReader = { _ in }
     ) async throws(NTStatus) {
-        var attemptDeadline = min(deadline ?? .max, alpc_now_ns() &+ AdaptiveWait.asyncSpinNanos)
+        var attempt = AdaptiveWait.asyncAttempt(until: deadline)
         var woken = false
         while true {
             do throws(NTStatus) {
-                var attempt = CallDeadline(at: attemptDeadline)
                 try receive(cookie: cookie, into: &sink, deadline: &attempt, keepExpecting: true, reader: reader)
                 return
             } catch .timeout {
@@ -50,7 +49,7 @@ extension ClientChannel {
             }
             // Readable (or the deadline, or a cancellation): try once more without waiting.
             woken = true
-            attemptDeadline = alpc_now_ns()
+            attempt = CallDeadline(at: alpc_now_ns())
         }
     }
 
@@ -68,7 +67,7 @@ extension ClientChannel {
         var pause: UInt64 = 50_000
         while true {
             let attempt = Result { () throws(NTStatus) -> T in
-                var room = CallDeadline(at: min(deadline ?? .max, alpc_now_ns() &+ AdaptiveWait.asyncSpinNanos))
+                var room = AdaptiveWait.asyncAttempt(until: deadline)
                 return try send(&room)
             }
             switch attempt {
