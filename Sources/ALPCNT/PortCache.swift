@@ -9,6 +9,7 @@ enum PortCache {
     struct Entry {
         /// The port, borrowed.
         let port: Unmanaged<NTPort>
+        /// Its place in the thread's cache, where its wrappers are kept.
         let index: Int32
 
         /// The wrappers of this thread's sends on the handle.

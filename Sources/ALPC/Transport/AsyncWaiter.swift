@@ -1,4 +1,3 @@
-
 /// One suspension of an asynchronous caller until a poll descriptor (a client connection's,
 /// or a server port's epoll set) is readable, its deadline passes, its task is cancelled, or
 /// one of its ``WaitInterrupt``s fires, whichever comes first: the continuation is resumed

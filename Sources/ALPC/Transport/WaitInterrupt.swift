@@ -1,4 +1,3 @@
-
 /// Ends asynchronous waits early from outside the waiting tasks: a port that closes, or a
 /// server told to shut down gracefully. Once fired it stays fired, and a wait that begins
 /// afterwards ends at once.

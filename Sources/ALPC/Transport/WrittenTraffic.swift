@@ -1,4 +1,3 @@
-
 /// What a server's connections wrote (their replies) that the port's counters have not been
 /// told of.
 ///
