@@ -72,6 +72,7 @@ struct SegmentGeometry: Sendable, Equatable {
         Int(ALPC_SEGMENT_SLOTS_OFFSET) + 2 * slotCount * slotSize
     }
 
-    /// The most bytes a record may take after its slot header.
-    var maxRecordLength: Int { slotSize - Self.slotHeaderSize }
+    /// The most bytes a record may take after its slot header. (Both initializers make a slot
+    /// hold more than its header: nothing here can overflow.)
+    var maxRecordLength: Int { slotSize &- Self.slotHeaderSize }
 }

@@ -158,7 +158,7 @@ final class InboundAttributes {
         if let blob = attributes.token {
             blob.tokenId = UInt64(sender.uid)
             blob.authenticationId = UInt64(sender.gid)
-            blob.modifiedId = UInt64(UInt32(bitPattern: sender.pid))
+            blob.modifiedId = sender.processId
             valid.insert(.token)
         }
         inbound.withAttributes { $0.deliver(into: message, valid: &valid) }

@@ -20,7 +20,7 @@ final class RecentSenders: @unchecked Sendable {
 
         /// The sender with `peer`'s credentials, which allows impersonation or not.
         init(peer: PeerCredentials, allowsImpersonation: Bool) {
-            process = UInt64(UInt32(bitPattern: peer.pid)) << 32 | UInt64(peer.uid)
+            process = peer.processId << 32 | UInt64(peer.uid)
             group = UInt64(allowsImpersonation ? 1 : 0) << 32 | UInt64(peer.gid)
         }
 

@@ -7,6 +7,10 @@ struct PeerCredentials: Sendable, Equatable {
     var pid: Int32
     var uid: UInt32
     var gid: UInt32
+
+    /// The pid as a PORT_MESSAGE's `UniqueProcess` carries it. (A pid is never negative: no
+    /// conversion here can trap.)
+    var processId: UInt64 { UInt64(UInt32(bitPattern: pid)) }
 }
 
 /// A client's connection request from the moment its socket is accepted until the server
@@ -83,6 +87,9 @@ final class ServerChannel: @unchecked Sendable {
     var peer: PeerCredentials { handshake.peer }
     /// Whether the client lets the server impersonate it (its QoS, read once at accept).
     let allowsImpersonation: Bool
+    /// What the ledger remembers of the client for each of its messages, packed once at
+    /// accept.
+    let sender: RecentSenders.Sender
 
     init(
         id: Int, handshake: Handshake, segment: consuming ConnectionSegment, doorbell: consuming Doorbell,
@@ -104,6 +111,7 @@ final class ServerChannel: @unchecked Sendable {
         self.portContext = portContext
         self.policy = policy
         self.allowsImpersonation = handshake.allowsImpersonation
+        self.sender = RecentSenders.Sender(peer: handshake.peer, allowsImpersonation: allowsImpersonation)
     }
 
     /// Publishes a record of `recordLength` bytes, `dataLength` of them data, to the client:

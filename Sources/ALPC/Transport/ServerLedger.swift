@@ -26,19 +26,13 @@ final class ServerLedger: @unchecked Sendable {
         return lastMessageId
     }
 
-    /// What is remembered of `channel`'s client for each of its messages.
-    @inline(__always)
-    private static func sender(of channel: ServerChannel) -> RecentSenders.Sender {
-        RecentSenders.Sender(peer: channel.peer, allowsImpersonation: channel.allowsImpersonation)
-    }
-
     /// Records the delivery of a record of `kind` with `cookie` from `channel`: returns its new
     /// MessageId, keeps a request until it is answered, and remembers who sent it.
     @inline(__always)
     func recordDelivery(kind: UInt32, cookie: UInt32, from channel: ServerChannel) -> UInt32 {
         let id = newMessageId()
         if Self.awaitsReply(kind) { pendingRequests.insert(id, from: channel, cookie: cookie) }
-        senders.remember(id, from: Self.sender(of: channel))
+        senders.remember(id, from: channel.sender)
         return id
     }
 
@@ -52,7 +46,7 @@ final class ServerLedger: @unchecked Sendable {
     /// among them is then kept with ``keepRequest(_:cookie:from:)``. Ids reserved for records
     /// never delivered are simply not used.
     func reserveDeliveries(_ count: Int, from channel: ServerChannel) -> UInt32 {
-        let sender = Self.sender(of: channel)
+        let sender = channel.sender
         let first = newMessageId()
         senders.remember(first, from: sender)
         for _ in 1..<max(count, 1) { senders.remember(newMessageId(), from: sender) }

@@ -144,7 +144,7 @@ extension ServerReceiver {
         }
         let stamp = DeliveryStamp(
             type: UInt16(record.kind == ALPC_RECORD_DATAGRAM ? Int32(LPC_DATAGRAM) : ALPC_REQUEST),
-            clientProcess: UInt64(channel.peer.pid), messageId: messageId, callbackId: 0)
+            clientProcess: channel.peer.processId, messageId: messageId, callbackId: 0)
         channel.sequence &+= 1
         do throws(NTStatus) {
             try sink.deliver(
@@ -176,7 +176,7 @@ extension ServerReceiver {
                 try sink.deliver(
                     bytes: handshake.request?.message ?? [],
                     DeliveryStamp(
-                        type: UInt16(ALPC_CONNECTION_REQUEST), clientProcess: UInt64(handshake.peer.pid),
+                        type: UInt16(ALPC_CONNECTION_REQUEST), clientProcess: handshake.peer.processId,
                         clientThread: UInt64(UInt32(bitPattern: handshake.request?.threadId ?? 0)),
                         messageId: messageId, callbackId: 0),
                     attributes: InboundAttributesHold(), context: nil, sender: handshake.peer, reader: reader,
@@ -188,7 +188,7 @@ extension ServerReceiver {
                 try sink.deliver(
                     DeliveryStamp(
                         type: UInt16(reason == .closed ? LPC_PORT_CLOSED : LPC_CLIENT_DIED),
-                        clientProcess: UInt64(channel.peer.pid), clientThread: 0, messageId: messageId),
+                        clientProcess: channel.peer.processId, clientThread: 0, messageId: messageId),
                     attributes: InboundAttributesHold(),
                     context: ContextStamp(portContext: channel.portContext, sequence: channel.sequence),
                     sender: channel.peer, reader: reader)

@@ -28,7 +28,12 @@ extension AlpcCommand {
                 ALPC_MSGFLG_RELEASE_MESSAGE, timed from the first send to the peer's count; \
                 baseline: a C shared-memory ring); and the time from connect to the first reply.
 
-                Host stalls. Before the rounds, a thread that does nothing but read the clock is                 pinned to each CPU of the run in turn (0.5 s each, --quick 0.2 s) and counts the                 gaps of more than 3 us between two readings: the CPU was taken away (an interrupt                 on bare metal; in a virtual machine mostly the host's preemption of the vCPU). A                 round trip that spans a gap takes that much longer, so at thousands a second they                 set the p99 of sub-microsecond round trips, and a transport with longer round trips                 catches more of them.
+                Host stalls. Before the rounds, a thread that does nothing but read the clock is pinned \
+                to each CPU of the run in turn (0.5 s each, --quick 0.2 s) and counts the gaps of more \
+                than 3 us between two readings: the CPU was taken away (an interrupt on bare metal; in a \
+                virtual machine mostly the host's preemption of the vCPU). A round trip that spans a gap \
+                takes that much longer, so at thousands a second they set the p99 of sub-microsecond \
+                round trips, and a transport with longer round trips catches more of them.
 
                 Placement. By default both sides of everything, ALPC included, are pinned apart: \
                 this process on the first CPU it may use (normally CPU 0), the peer or the C child \
