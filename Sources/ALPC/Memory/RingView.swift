@@ -68,6 +68,15 @@ struct RingView: @unchecked Sendable {
         return slot
     }
 
+    /// How the consumer asked to be woken (``WakeRequest`` bits; 0: it need not be), read after
+    /// a sequentially consistent fence: the producer's half of the handshake with a consumer
+    /// that sets the request, fences, then looks at Tail once more before it sleeps.
+    @inline(__always)
+    func fenceThenReadWakeRequest() -> UInt32 {
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        return consumerSleeping.pointee.load(ordering: .relaxed)
+    }
+
     /// Asks for the first lines of the slot at `index`, to be written soon.
     @inline(__always)
     func prefetchForWriting(_ index: UInt32) {
@@ -137,14 +146,20 @@ struct RingProducer: @unchecked Sendable {
     /// consumer asked to be woken (``WakeRequest`` bits; 0: it need not be).
     @inline(__always)
     mutating func publish(count: Int) -> UInt32 {
+        publishUnfenced(count: count)
+        return ring.fenceThenReadWakeRequest()
+    }
+
+    /// Publishes `count` filled slots with one store, leaving the fence after it, and the read
+    /// of the consumer's wake request, to ``RingView/fenceThenReadWakeRequest()``: a writer
+    /// releases its lock in between, sharing that fence.
+    @inline(__always)
+    mutating func publishUnfenced(count: Int = 1) {
         tail &+= UInt32(truncatingIfNeeded: count)
         ring.tail.pointee.store(tail, ordering: .releasing)
-        atomicMemoryFence(ordering: .sequentiallyConsistent)
-        let requested = ring.consumerSleeping.pointee.load(ordering: .relaxed)
         // The next record's first lines, owned now: the consumer's copies (it read them a ring
-        // ago) are invalidated while this side waits, not when it writes there.
+        // ago) are invalidated while this side waits for its fence, not when it writes there.
         if tail &- cachedHead < ring.slotCount { ring.prefetchForWriting(tail) }
-        return requested
     }
 }
 

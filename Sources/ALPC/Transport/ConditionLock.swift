@@ -1,26 +1,31 @@
 internal import CALPCSystem
 internal import Synchronization
 
-/// A lock with a condition, waited on with CLOCK_MONOTONIC deadlines, built on two futex words.
+/// A lock with a condition, waited on with CLOCK_MONOTONIC deadlines, built on futex words.
 ///
 /// It coordinates the threads of one process that share a port: at most one of them consumes a
 /// ring at a time (the consumer role), the others wait here for the role or for a message the
 /// consumer hands them. Unlike `Mutex`, every wait here has a deadline.
 ///
-/// Taking and releasing an uncontended lock is one atomic instruction each, inline (the lock
-/// is on every message's path); only contention enters the kernel. The lock word is 0 when
-/// free, 1 when held, 2 when held and a thread may sleep on it (Drepper, "Futexes Are Tricky",
-/// mutex 3). Waiters sleep on a sequence word that ``broadcast()`` advances, and only when a
+/// Taking an uncontended lock is one atomic instruction, inline; releasing it is a plain store,
+/// a fence and a load, and a caller that issues a fence right after its unlock anyway shares
+/// it (``unlock(sharingFenceOf:)``: a record writer, whose publish reads the reader's wake
+/// request after a fence). Only contention enters the kernel. The lock word is 0 when free
+/// and 1 when held; a thread that finds it held counts itself in a word of sleepers before it
+/// tries again and sleeps, and an unlock reads that count after its fence (the two sides of
+/// Dekker's handshake: one of them sees the other), so a sleeper is always woken. Waiters for
+/// the condition sleep on a sequence word that ``broadcast()`` advances, and only when a
 /// thread waits: a broadcast with nobody waiting costs nothing.
 final class ConditionLock: @unchecked Sendable {
-    /// The lock word, then the sequence word.
+    /// The lock word, the sequence word, then the number of threads asleep on the lock word
+    /// or about to be.
     private let words: UnsafeMutablePointer<UInt32>
     /// Threads inside ``wait(until:)`` (read and written holding the lock).
     private var waiters = 0
 
     init() {
-        words = .allocate(capacity: 2)
-        words.initialize(repeating: 0, count: 2)
+        words = .allocate(capacity: 3)
+        words.initialize(repeating: 0, count: 3)
     }
 
     deinit {
@@ -33,6 +38,10 @@ final class ConditionLock: @unchecked Sendable {
 
     @inline(__always) private var sequence: UnsafeMutablePointer<Atomic<UInt32>> {
         UnsafeMutableRawPointer(words + 1).assumingMemoryBound(to: Atomic<UInt32>.self)
+    }
+
+    @inline(__always) private var sleepers: UnsafeMutablePointer<Atomic<UInt32>> {
+        UnsafeMutableRawPointer(words + 2).assumingMemoryBound(to: Atomic<UInt32>.self)
     }
 
     /// Runs `body` holding the lock.
@@ -51,17 +60,35 @@ final class ConditionLock: @unchecked Sendable {
     }
 
     @inline(never) private func lockContended() {
-        // Marked 2 from now on, so that the holder's unlock wakes a sleeper.
-        while state.pointee.exchange(2, ordering: .acquiring) != 0 {
-            _ = alpc_futex_wait_private(words, 2, -1)
+        // Counted before the next try, both sequentially consistent: an unlock that this try
+        // does not see reads the count after its fence, and wakes a sleeper.
+        sleepers.pointee.wrappingAdd(1, ordering: .sequentiallyConsistent)
+        while !state.pointee.compareExchange(expected: 0, desired: 1, ordering: .sequentiallyConsistent).exchanged {
+            // Returns at once when the lock was released since the try.
+            _ = alpc_futex_wait_private(words, 1, -1)
         }
+        sleepers.pointee.wrappingSubtract(1, ordering: .relaxed)
     }
 
     /// Releases the lock.
     @inline(__always) func unlock() {
-        if state.pointee.exchange(0, ordering: .releasing) == 2 {
-            _ = alpc_futex_wake_private(words, 1)
-        }
+        unlock(sharingFenceOf: { atomicMemoryFence(ordering: .sequentiallyConsistent) })
+    }
+
+    /// Releases the lock, then runs `fenced`, which must issue a sequentially consistent
+    /// fence (`atomicMemoryFence`) before it returns; only then is a sleeper woken. Returns
+    /// what `fenced` returns. `fenced` runs without the lock.
+    @inline(__always) func unlock<T>(sharingFenceOf fenced: () -> T) -> T {
+        state.pointee.store(0, ordering: .releasing)
+        let result = fenced()
+        if sleepers.pointee.load(ordering: .relaxed) != 0 { wakeSleeper() }
+        return result
+    }
+
+    /// Wakes one thread asleep on the lock word (it tries again; another that fails sleeps
+    /// again and is woken by the next unlock, which finds it counted).
+    @inline(never) private func wakeSleeper() {
+        _ = alpc_futex_wake_private(words, 1)
     }
 
     /// Waits for a broadcast, holding the lock before and after; false when `deadline` (CLOCK_MONOTONIC

@@ -98,13 +98,40 @@ final class RecordWriter: @unchecked Sendable {
         write: (UnsafeMutableRawPointer, _ slotFlags: UInt32) throws(NTStatus) -> Void
     ) throws(Failure) {
         lock.lock()
-        defer { lock.unlock() }
+        let published: Bool
+        do throws(Failure) {
+            published = try publishLocked(
+                recordLength: recordLength, dataLength: dataLength, attributes: attributes, control: control,
+                deadline: &deadline, liveness: liveness, write: write)
+        } catch {
+            lock.unlock()
+            throw error
+        }
+        guard published else { return lock.unlock() }
+        // The publish needs a fence before it reads the reader's wake request: the unlock's
+        // store goes before it and shares it, one atomic instruction fewer than an unlock of
+        // its own. (Another writer may publish meanwhile: each reads the request after its
+        // own record, so a sleeping reader is woken at least once.)
+        let ring = self.ring
+        wakeReader(lock.unlock(sharingFenceOf: { ring.fenceThenReadWakeRequest() }))
+    }
+
+    /// The steps of ``publish(recordLength:dataLength:attributes:control:deadline:liveness:write:)``
+    /// under the lock: true when the record is published, its wake request still to be read;
+    /// false when it was kept.
+    @inline(__always)
+    private func publishLocked(
+        recordLength: Int, dataLength: Int, attributes: OutgoingAttributes?, control: borrowing ControlSocket,
+        deadline: inout CallDeadline, liveness: () throws(NTStatus) -> Void,
+        write: (UnsafeMutableRawPointer, _ slotFlags: UInt32) throws(NTStatus) -> Void
+    ) throws(Failure) -> Bool {
         // Kept records go first: while any is left, so does this one.
         if !kept.isEmpty { try flushKeptLocked() }
         guard kept.isEmpty, let slot = try reserveLocked(deadline: &deadline, liveness: liveness) else {
-            return try keepLocked(
+            try keepLocked(
                 recordLength: recordLength, dataLength: dataLength, attributes: attributes, control: control,
                 deadline: &deadline, write: write)
+            return false
         }
         let slotFlags = try sendAttachmentsLocked(attributes, on: control, deadline: &deadline)
         do {
@@ -113,7 +140,8 @@ final class RecordWriter: @unchecked Sendable {
             throw .refused(error)
         }
         countLocked(records: 1, dataBytes: UInt64(dataLength))
-        wakeReaderLocked(producer.publish())
+        producer.publishUnfenced()
+        return true
     }
 
     /// Publishes `count` records of `dataLength` data bytes without attributes, `write` filling
@@ -327,6 +355,20 @@ final class RecordWriter: @unchecked Sendable {
         guard requested != 0 else { return }
         if requested & WakeRequest.futex != 0 { _ = alpc_futex_wake(ring.tailAddress, Int32.max) }
         if requested & WakeRequest.doorbell != 0 { readerDoorbell?.ring() }
+    }
+
+    /// ``wakeReaderLocked(_:)`` without the lock: the futex needs none, and the doorbell,
+    /// which the lock guards, is rung under it (a reader that asked to be rung sleeps: the
+    /// system calls cost more than the lock).
+    @inline(__always)
+    private func wakeReader(_ requested: UInt32) {
+        guard requested != 0 else { return }
+        wakeSleepingReader(requested)
+    }
+
+    @inline(never)
+    private func wakeSleepingReader(_ requested: UInt32) {
+        lock.withLock { wakeReaderLocked(requested) }
     }
 
     /// Keeps the doorbell a reader sent, and rings it when the reader has records unread: one
