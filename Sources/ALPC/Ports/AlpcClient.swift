@@ -350,6 +350,16 @@ public final class AlpcClient: @unchecked Sendable {
         return result
     }
 
+    /// Lends the next message nobody else waits for to `body` in place, as the generic
+    /// ``receive(timeout:_:)-3da09`` does, for a `body` that returns nothing (a datagram
+    /// reader's loop): `body` is handed down as it is, with no result to carry back.
+    ///
+    /// - Throws: `.timeout`, `.portDisconnected`, or `body`'s error (the message is consumed).
+    @inlinable
+    public func receive(timeout: Duration? = nil, _ body: (ReceivedMessage) throws(NTStatus) -> Void) throws(NTStatus) {
+        try _receive(timeout: timeout, body)
+    }
+
     /// ``receive(timeout:_:)-3da09`` without its generic result.
     @usableFromInline
     func _receive(timeout: Duration?, _ body: (ReceivedMessage) throws(NTStatus) -> Void) throws(NTStatus) {

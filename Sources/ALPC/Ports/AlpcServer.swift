@@ -214,6 +214,17 @@ public final class AlpcServer: @unchecked Sendable {
         return result
     }
 
+    /// Lends the next message from any client to `body` in place, as the generic
+    /// ``receive(timeout:_:)->_`` does, for a `body` that returns nothing (the common
+    /// server loop): `body` is handed down as it is, with no result to carry back.
+    ///
+    /// - Throws: `.timeout` when the time runs out, `.portDisconnected` when the port is closed,
+    ///   or `body`'s error (the message is consumed).
+    @inlinable
+    public func receive(timeout: Duration? = nil, _ body: (ReceivedMessage) throws(NTStatus) -> Void) throws(NTStatus) {
+        try _receive(timeout: timeout, body)
+    }
+
     /// ``receive(timeout:_:)`` without its generic result.
     @usableFromInline
     func _receive(timeout: Duration?, _ body: (ReceivedMessage) throws(NTStatus) -> Void) throws(NTStatus) {
@@ -224,12 +235,12 @@ public final class AlpcServer: @unchecked Sendable {
     }
 
     /// Lends several messages to `body` in place, one after the other: the next message (as
-    /// ``receive(timeout:_:)`` waits for it), then as many more, up to `maxCount` in all, as the
+    /// ``receive(timeout:_:)->_`` waits for it), then as many more, up to `maxCount` in all, as the
     /// same client has already sent. Their slots are released together, so draining a burst of
     /// datagrams costs one release and at most one wake-up of the client instead of one each.
     ///
     /// Requests among them are answered as any other (``reply(to:dataLength:fill:)``, or
-    /// ``send(_:flags:)`` with their MessageId). As with ``receive(timeout:_:)``, attributes are
+    /// ``send(_:flags:)`` with their MessageId). As with ``receive(timeout:_:)->_``, attributes are
     /// not delivered.
     ///
     /// - Parameters:

@@ -2,7 +2,7 @@
 /// a read-only view of its data.
 ///
 /// ``AlpcClient/sendReceive(dataLength:timeout:fill:reply:)-2g3g8``, ``AlpcClient/receive(timeout:_:)-3da09``
-/// and ``AlpcServer/receive(timeout:_:)`` pass one to their closure. The header fields are the
+/// and ``AlpcServer/receive(timeout:_:)->_`` pass one to their closure. The header fields are the
 /// ones the receiver sees in a copied message (the same Type, MessageId and ClientId); `data`
 /// never extends beyond the message's validated length, whatever the sender writes meanwhile.
 ///

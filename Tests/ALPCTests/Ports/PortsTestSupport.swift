@@ -84,6 +84,7 @@ final class TestThread: @unchecked Sendable {
 /// test never holds one of the cooperative pool's few threads while it waits for a process or
 /// a connection (the server it waits for may need that thread). The caller waits meanwhile,
 /// so `body` may use the caller's values that are not `Sendable` (a `PeerProcess`).
+@discardableResult
 func offPool<T: Sendable>(_ body: @escaping () throws -> T) async throws -> T {
     nonisolated(unsafe) let body = body
     let thread = Locked<TestThread?>(nil)
