@@ -77,6 +77,15 @@ struct RingView: @unchecked Sendable {
         return consumerSleeping.pointee.load(ordering: .relaxed)
     }
 
+    /// Whether the producer waits for a free slot, read after a sequentially consistent fence:
+    /// the consumer's half of the handshake with a producer that sets ProducerSleeping, fences,
+    /// then looks at Head once more before it sleeps.
+    @inline(__always)
+    func fenceThenReadProducerSleeping() -> Bool {
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        return producerSleeping.pointee.load(ordering: .relaxed) != 0
+    }
+
     /// Asks for the first lines of the slot at `index`, to be written soon.
     @inline(__always)
     func prefetchForWriting(_ index: UInt32) {
@@ -205,8 +214,7 @@ struct RingConsumer: @unchecked Sendable {
     mutating func release(count: Int) -> Bool {
         head &+= UInt32(truncatingIfNeeded: count)
         ring.head.pointee.store(head, ordering: .releasing)
-        atomicMemoryFence(ordering: .sequentiallyConsistent)
-        return ring.producerSleeping.pointee.load(ordering: .relaxed) != 0
+        return ring.fenceThenReadProducerSleeping()
     }
 
     /// How many records are published and not yet released, at most `limit`, reading Tail; the
@@ -241,9 +249,16 @@ struct RingConsumer: @unchecked Sendable {
 
     /// Releases the slot returned by `peek`. Returns true when the producer asked to be woken.
     mutating func release() -> Bool {
+        releaseUnfenced()
+        return ring.fenceThenReadProducerSleeping()
+    }
+
+    /// Releases the slot returned by `peek` with one store, leaving the fence after it, and the
+    /// read of whether the producer sleeps, to ``RingView/fenceThenReadProducerSleeping()``: a
+    /// reader gives up its consumer role in between, sharing that fence.
+    @inline(__always)
+    mutating func releaseUnfenced() {
         head &+= 1
         ring.head.pointee.store(head, ordering: .releasing)
-        atomicMemoryFence(ordering: .sequentiallyConsistent)
-        return ring.producerSleeping.pointee.load(ordering: .relaxed) != 0
     }
 }

@@ -101,10 +101,13 @@ extension ClientChannel {
             case .consume:
                 let outcome = Result { () throws(NTStatus) in try pump(cookie: cookie, into: &sink, deadline: &deadline, reader: reader) }
                 switch outcome {
-                case .success(true):
-                    replies.releaseConsumer(forgetting: cookie)
+                case .success(.delivered):
                     return
-                case .success(false):
+                case .success(.deliveredThenFailed(let error)):
+                    // The reply was consumed: nothing is awaited any more, whatever the error.
+                    if cookie != 0 && !(keepExpecting && error == .timeout) { telemetry.callEnded(error) }
+                    throw error
+                case .success(.forAnother):
                     replies.releaseConsumer(stillExpecting: cookie)
                     continue
                 case .failure(let error):
@@ -123,12 +126,26 @@ extension ClientChannel {
         }
     }
 
-    /// Consumes the reply ring until a record for the caller arrives (true, delivered into
-    /// `message`) or one for somebody else was parked (false). Runs holding the consumer role.
+    /// What became of the record one turn of ``pump(cookie:into:deadline:reader:)`` read.
+    enum Pumped {
+        /// It was the caller's and was delivered; the slot and the consumer role are given up.
+        case delivered
+        /// It was the caller's and was delivered, then the sink failed with this error; the
+        /// slot and the consumer role are given up.
+        case deliveredThenFailed(NTStatus)
+        /// It was for another thread (parked) or a cancelled request (dropped); the caller still
+        /// holds the consumer role.
+        case forAnother
+    }
+
+    /// Consumes the reply ring until a record for the caller arrives (delivered into `sink`;
+    /// the consumer role is then given up, forgetting `cookie`) or one for somebody else was
+    /// parked or dropped. Runs holding the consumer role; when it throws, the caller still
+    /// holds it.
     @inline(__always)
     func pump<Sink: MessageSink>(
         cookie: UInt32, into sink: inout Sink, deadline: inout CallDeadline, reader: MessageReader
-    ) throws(NTStatus) -> Bool {
+    ) throws(NTStatus) -> Pumped {
         // A record already there (the reply came while the request's sender worked on):
         // taken without a call into the wait. (An impossible Tail is read again, and
         // reported, by the wait.)
@@ -155,7 +172,7 @@ extension ClientChannel {
             InboundRecord.release(record, from: peerResources)
             receivedSequence &+= 1
             releaseSlot()
-            return false
+            return .forAnother
         }
         let mine: Bool
         if cookie != 0 {
@@ -168,16 +185,23 @@ extension ClientChannel {
             try sink.load(from: UnsafeRawPointer(slot + SlotRecord.slotHeaderSize), dataLength: record.dataLength)
             InboundRecord.release(record, from: peerResources)
             receivedSequence &+= 1
-            // The slot is released whatever the receiver does with the message.
+            // The slot is released whatever the receiver does with the message, and the consumer
+            // role with it: Head's store, the role's, then one fence before either side's
+            // sleepers are looked for. (The ring stays mapped: this channel outlives the call.)
             let delivered = Result { () throws(NTStatus) in
                 try sink.deliver(
                     deliveryStamp(of: record), attributes: inbound,
                     context: ContextStamp(portContext: 0, sequence: receivedSequence), sender: serverCredentials,
                     reader: reader)
             }
-            releaseSlot()
-            try delivered.get()
-            return true
+            consumer.releaseUnfenced()
+            let ring = replyRing
+            if replies.releaseConsumer(forgetting: cookie, sharingFenceOf: { ring.fenceThenReadProducerSleeping() }) {
+                // A server that keeps replies for a full ring asked to be rung when a slot frees.
+                writer.ringReaderDoorbell()
+            }
+            if case .failure(let error) = delivered { return .deliveredThenFailed(error) }
+            return .delivered
         }
         var bytes = SlotRecord.bytes(of: record)
         bytes.withUnsafeMutableBytes { raw in
@@ -194,7 +218,7 @@ extension ClientChannel {
             close(status: .quotaExceeded)
             throw .quotaExceeded
         }
-        return false
+        return .forAnother
     }
 
     /// Waits until `deadline` for the oldest record of the reply ring, holding the consumer

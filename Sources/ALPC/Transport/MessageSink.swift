@@ -81,9 +81,8 @@ struct CopyingSink: MessageSink {
     }
 
     func load(from source: UnsafeRawPointer, dataLength: Int) throws(NTStatus) {
-        try message.withBorrowed { (message) throws(NTStatus) in
-            try SlotRecord.copy(from: source, dataLength: dataLength, into: message)
-        }
+        let fits = message._withUnsafeGuaranteedRef { SlotRecord.copy(from: source, dataLength: dataLength, into: $0) }
+        guard fits else { throw .bufferTooSmall }
     }
 
     func deliver(

@@ -12,8 +12,9 @@ internal import Synchronization
 ///
 /// The role is an atomic flag, so that the common synchronous caller, alone on its
 /// connection, takes it with its request (one compare-and-exchange, its cookie kept as the
-/// holder's instead of in the set of awaited cookies) and gives it up with its reply (one
-/// exchange and one load), without the lock. The lock is taken when the role is busy, when a
+/// holder's instead of in the set of awaited cookies) and gives it up with its reply (a store,
+/// and a load after the fence that the release of the reply's slot needs anyway), without the
+/// lock. The lock is taken when the role is busy, when a
 /// message must be parked, and to wake threads that announced that they wait.
 final class ReplyDemultiplexer: @unchecked Sendable {
     /// A message consumed from the reply ring for a thread other than the consumer.
@@ -168,6 +169,15 @@ final class ReplyDemultiplexer: @unchecked Sendable {
     /// wait for it ended), and wakes the threads waiting for a message or the role.
     @inline(__always)
     func releaseConsumer(forgetting cookie: UInt32 = 0) {
+        releaseConsumer(forgetting: cookie, sharingFenceOf: { atomicMemoryFence(ordering: .sequentiallyConsistent) })
+    }
+
+    /// ``releaseConsumer(forgetting:)``, with the fence that must follow the role's release
+    /// issued by `fenced` (a sequentially consistent `atomicMemoryFence` before it returns):
+    /// the consumer that has just released its slot shares the fence its ring needs. Returns
+    /// what `fenced` returns. `fenced` runs without the role.
+    @inline(__always)
+    func releaseConsumer<T>(forgetting cookie: UInt32, sharingFenceOf fenced: () -> T) -> T {
         if cookie != 0 {
             if consumerCookie.load(ordering: .relaxed) == cookie {
                 consumerCookie.store(0, ordering: .relaxed)
@@ -175,7 +185,7 @@ final class ReplyDemultiplexer: @unchecked Sendable {
                 lock.withLock { awaiting.remove(cookie) }
             }
         }
-        giveUpConsumerRole()
+        return giveUpConsumerRole(sharingFenceOf: fenced)
     }
 
     /// Gives the consumer role up while the caller still waits for the reply `cookie`, which
@@ -190,8 +200,18 @@ final class ReplyDemultiplexer: @unchecked Sendable {
 
     @inline(__always)
     private func giveUpConsumerRole() {
-        consumerHeld.store(false, ordering: .sequentiallyConsistent)
-        if waiting.load(ordering: .sequentiallyConsistent) > 0 { wakeAll() }
+        giveUpConsumerRole(sharingFenceOf: { atomicMemoryFence(ordering: .sequentiallyConsistent) })
+    }
+
+    /// Gives the consumer role up with a plain store; `fenced` issues the fence after it, and
+    /// only then is the count of waiting threads read (they count themselves before they last
+    /// try the role: of the store and the count, one side sees the other).
+    @inline(__always)
+    private func giveUpConsumerRole<T>(sharingFenceOf fenced: () -> T) -> T {
+        consumerHeld.store(false, ordering: .releasing)
+        let result = fenced()
+        if waiting.load(ordering: .relaxed) > 0 { wakeAll() }
+        return result
     }
 
     /// Puts back a message the receiver did not load: first in line, or last. It was kept

@@ -178,29 +178,24 @@ enum SlotRecord {
             flags: UInt32(header.Flags), attributeLength: attributeLength)
     }
 
-    /// Copies the record into `message`. When the message's buffer is too small, nothing is
-    /// copied, the message's header lengths are set to the record's (so `totalLength` is the
-    /// size needed) and `.bufferTooSmall` is thrown.
-    static func copy(_ record: Inbound, into message: AlpcMessage) throws(NTStatus) {
-        try copy(from: UnsafeRawPointer(record.slot + slotHeaderSize), dataLength: record.dataLength, into: message)
-    }
-
     /// Copies the header and the `dataLength` (validated) bytes of data at `source` into
-    /// `message`, or sets the needed lengths and throws `.bufferTooSmall`. The lengths written
-    /// are the validated ones, whatever the source's header says.
-    static func copy(from source: UnsafeRawPointer, dataLength: Int, into message: AlpcMessage) throws(NTStatus) {
+    /// `message`; false when its buffer is too small: nothing is copied, and the message's
+    /// header lengths are set to the record's (so `totalLength` is the size needed). The
+    /// lengths written are the validated ones, whatever the source's header says.
+    static func copy(from source: UnsafeRawPointer, dataLength: Int, into message: AlpcMessage) -> Bool {
         let port = message.port
         let totalLength = headerSize + dataLength
         guard totalLength <= port.capacity else {
             port.dataLength = UInt16(truncatingIfNeeded: dataLength)
             port.totalLength = UInt16(truncatingIfNeeded: totalLength)
-            throw .bufferTooSmall
+            return false
         }
         port.start.copyMemory(from: source, byteCount: totalLength)
         // The peer may have changed the slot since inspection: the validated lengths win.
         port.dataLength = UInt16(truncatingIfNeeded: dataLength)
         port.totalLength = UInt16(truncatingIfNeeded: totalLength)
         port.dataInfoOffset = 0
+        return true
     }
 
     /// Copies the record's header and data into a new array (for a message parked for another thread).
