@@ -69,7 +69,9 @@ enum FuzzTarget: String, CaseIterable {
                 area: record.attributeArea, length: record.attributeLength, attachment: nil, peer: recordPeer,
                 policy: policy)) ?? nil)
         _ = SlotRecord.bytes(of: record)
-        if (try? SlotRecord.copy(record, into: message)) != nil {
+        // Loaded as a receive loads it into a message.
+        let sink = CopyingSink(message: message)
+        if (try? sink.load(from: UnsafeRawPointer(slot + SlotRecord.slotHeaderSize), dataLength: record.dataLength)) != nil {
             InboundAttributes.install(inbound, into: message, context: nil, sender: PeerCredentials(pid: 1, uid: 1, gid: 1))
             guard message.dataLength == record.dataLength else { fatalError("copied \(message.dataLength) of \(record.dataLength)") }
         }
