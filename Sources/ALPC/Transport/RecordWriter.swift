@@ -107,7 +107,10 @@ final class RecordWriter: @unchecked Sendable {
             lock.unlock()
             throw error
         }
-        guard published else { return lock.unlock() }
+        guard published else {
+            lock.unlock()
+            return
+        }
         // The publish needs a fence before it reads the reader's wake request: the unlock's
         // store goes before it and shares it, one atomic instruction fewer than an unlock of
         // its own. (Another writer may publish meanwhile: each reads the request after its
@@ -357,9 +360,9 @@ final class RecordWriter: @unchecked Sendable {
         if requested & WakeRequest.doorbell != 0 { readerDoorbell?.ring() }
     }
 
-    /// ``wakeReaderLocked(_:)`` without the lock: the futex needs none, and the doorbell,
-    /// which the lock guards, is rung under it (a reader that asked to be rung sleeps: the
-    /// system calls cost more than the lock).
+    /// ``wakeReaderLocked(_:)`` once the lock was given up: it is taken again, for the doorbell
+    /// it guards (a reader that asked to be woken sleeps, and waking it is a system call,
+    /// which costs more than the lock).
     @inline(__always)
     private func wakeReader(_ requested: UInt32) {
         guard requested != 0 else { return }
