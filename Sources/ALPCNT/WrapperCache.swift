@@ -36,6 +36,7 @@ struct WrapperCache {
     /// Runs `body` with a wrapper of `size` bytes at `buffer` and the attribute buffer
     /// `attributes` (nil: an empty one of our own). `body` returns whether the wrapper may be
     /// used again (false when something it received must stay with it).
+    @inline(__always)
     func withMessage<Result>(
         _ buffer: UnsafeMutableRawPointer, size: Int, attributes: UnsafeMutablePointer<ALPC_MESSAGE_ATTRIBUTES>?,
         _ body: (AlpcMessage) throws(NTStatus) -> (result: Result, reusable: Bool)
