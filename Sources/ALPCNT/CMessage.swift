@@ -48,10 +48,10 @@ enum CMessage {
     }
 
     /// Receives with `receive` into the C buffer `message` of `*bufferLength` bytes (or
-    /// `defaultCapacity`, evaluated only then, when the length pointer is NULL), through `wrappers` (the last one is
-    /// reused when it fits), for `port`, which keeps what came with the message. When the
-    /// message does not fit: STATUS_BUFFER_TOO_SMALL, `*bufferLength` set to the length needed,
-    /// the buffer's header left as it was, and the message still queued.
+    /// `defaultCapacity`, evaluated only then, when the length pointer is NULL), through
+    /// `wrappers` (the last one is reused when it fits), for `port`, which keeps what came with
+    /// the message. When the message does not fit: STATUS_BUFFER_TOO_SMALL, `*bufferLength` set
+    /// to the length needed, the buffer's header left as it was, and the message still queued.
     static func receive(
         into message: UnsafeMutablePointer<PORT_MESSAGE>, bufferLength: UnsafeMutablePointer<SIZE_T>?,
         attributes: UnsafeMutablePointer<ALPC_MESSAGE_ATTRIBUTES>?, defaultCapacity: @autoclosure () -> Int, port: NTPort,

@@ -85,10 +85,8 @@ final class ServerChannel: @unchecked Sendable {
     let isClosed = Atomic<Bool>(false)
 
     var peer: PeerCredentials { handshake.peer }
-    /// Whether the client lets the server impersonate it (its QoS, read once at accept).
-    let allowsImpersonation: Bool
-    /// What the ledger remembers of the client for each of its messages, packed once at
-    /// accept.
+    /// What the ledger remembers of the client for each of its messages (its credentials, and
+    /// whether its QoS lets the server impersonate it), packed once at accept.
     let sender: RecentSenders.Sender
 
     init(
@@ -110,8 +108,7 @@ final class ServerChannel: @unchecked Sendable {
         self.doorbell = doorbell
         self.portContext = portContext
         self.policy = policy
-        self.allowsImpersonation = handshake.allowsImpersonation
-        self.sender = RecentSenders.Sender(peer: handshake.peer, allowsImpersonation: allowsImpersonation)
+        self.sender = RecentSenders.Sender(peer: handshake.peer, allowsImpersonation: handshake.allowsImpersonation)
     }
 
     /// Publishes a record of `recordLength` bytes, `dataLength` of them data, to the client:
