@@ -1,9 +1,11 @@
 /* The C loops of alpc-instructions; see CInstructionDrivers.h. */
 #define _GNU_SOURCE
 #include "CInstructionDrivers.h"
+#include "semantics.h"
 
 #include <alpc/alpc.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <wchar.h>
@@ -48,6 +50,43 @@ int cid_ring_pair(int64_t iterations) {
         if (inHeader[0] != (uint8_t)i) return 3;
     }
     return 0;
+}
+
+/* --- ALPC's jobs in C (semantics.c): the in-place loop of alpc-instructions ---------------- */
+
+static NTSTATUS stamp_first(uint8_t *data, size_t length, void *context) {
+    (void)length;
+    data[0] = *(const uint8_t *)context;
+    return 0;
+}
+
+static NTSTATUS answer(const sem_message *request, void *context) {
+    uint8_t first = request->data[0];
+    return sem_server_reply(context, request->message_id, 64, stamp_first, &first);
+}
+
+static NTSTATUS read_first(const sem_message *reply, void *context) {
+    *(uint8_t *)context = reply->data[0];
+    return 0;
+}
+
+int cid_alpc_semantics(int64_t iterations) {
+    static sem_server server;
+    static sem_connection connection;
+    static sem_client client;
+    uint8_t *segment = aligned_alloc(4096, (sem_segment_size() + 4095) & ~(size_t)4095);
+    if (segment == NULL) return 1;
+    sem_connect(&server, &connection, &client, segment);
+    int failed = 0;
+    for (int64_t i = 0; i < iterations && !failed; i++) {
+        uint8_t stamp = (uint8_t)i, seen = 0;
+        if (sem_client_send(&client, 64, stamp_first, &stamp)) failed = 2;
+        else if (sem_server_receive(&server, answer, &server)) failed = 3;
+        else if (sem_client_receive(&client, read_first, &seen)) failed = 4;
+        else if (seen != stamp) failed = 5;
+    }
+    free(segment);
+    return failed;
 }
 
 /* --- The NT API -------------------------------------------------------------------------- */

@@ -1,7 +1,8 @@
 // alpc-instructions MODE ITERATIONS: runs ITERATIONS requests and replies of 64 bytes with
 // both sides in this one thread, so that nothing ever waits, for counting instructions with
 // callgrind (see instructions.sh). MODE: copying (AlpcMessage), in-place (the closure API),
-// c-api (NtAlpcSendWaitReceivePort from C), c-ring (a minimal C ring pair: the floor);
+// c-api (NtAlpcSendWaitReceivePort from C), c-ring (a minimal C ring pair: the floor), c-alpc
+// (the in-place loop's jobs written in C: what ALPC's semantics cost without Swift);
 // datagrams (groups of 32 datagrams sent in place with sendDatagrams and drained with
 // receive(upTo:); ITERATIONS counts groups).
 import ALPC
@@ -14,7 +15,7 @@ import Glibc
 
 let arguments = CommandLine.arguments
 guard arguments.count == 3, let iterations = Int(arguments[2]), iterations >= 0 else {
-    print("usage: alpc-instructions copying|in-place|c-api|c-ring|datagrams ITERATIONS")
+    print("usage: alpc-instructions copying|in-place|c-api|c-ring|c-alpc|datagrams ITERATIONS")
     exit(2)
 }
 
@@ -90,6 +91,9 @@ do throws(NTStatus) {
     case "c-api":
         let status = cid_nt_api(Int64(iterations))
         guard status == 0 else { throw NTStatus(rawValue: status) }
+    case "c-alpc":
+        let status = cid_alpc_semantics(Int64(iterations))
+        guard status == 0 else { print("alpc-instructions: c-alpc failed at step \(status)"); exit(1) }
     case "c-ring":
         guard cid_ring_pair(Int64(iterations)) == 0 else { throw .unsuccessful }
     default:
