@@ -6,8 +6,10 @@ internal import Synchronization
 ///
 /// A hot connection's request ring has ConsumerSleeping clear, so its client does not ring the
 /// doorbell; a connection leaves the set when the receiver goes to sleep (all of them then
-/// have the flag set and ring) or when it ends.
-struct HotConnections {
+/// have the flag set and ring) or when it ends. A hot connection carries a hold
+/// (``ServerChannel/hold()``), so that its requests' own holds never take or give back its
+/// reference to itself while it is busy.
+struct HotConnections: ~Copyable {
     private var channels: [ServerChannel] = []
     /// Where the next round-robin scan starts.
     private var cursor = 0 // below count, or 0
@@ -46,15 +48,22 @@ struct HotConnections {
         channel.requestRing.consumerCpu.pointee.store(AdaptiveWait.currentCpuWord, ordering: .relaxed)
         if !channel.isHot {
             channel.isHot = true
+            channel.hold()
             channels.append(channel)
         }
     }
 
     /// Stops polling `channel` (it is ending).
     mutating func remove(_ channel: ServerChannel) {
-        if let index = channels.firstIndex(where: { $0 === channel }) { channels.remove(at: index) }
+        guard let index = channels.firstIndex(where: { $0 === channel }) else { return }
+        channels.remove(at: index)
         if cursor >= channels.count { cursor = 0 }
         channel.isHot = false
+        channel.releaseHold()
+    }
+
+    deinit {
+        for channel in channels { channel.releaseHold() }
     }
 
     /// True when a hot ring holds a record, or a hot connection is closing.
@@ -97,7 +106,10 @@ struct HotConnections {
             for channel in channels { add(channel) }
             return true
         }
-        for channel in channels { channel.isHot = false }
+        for channel in channels {
+            channel.isHot = false
+            channel.releaseHold()
+        }
         channels.removeAll(keepingCapacity: true)
         cursor = 0
         return false

@@ -1,18 +1,36 @@
 internal import Synchronization
 
-/// A request delivered to the application and not yet answered: the connection it came on and
-/// the cookie its reply must carry.
-struct PendingRequest {
-    let channel: ServerChannel
+/// A request delivered to the application and not yet answered: the connection it came on,
+/// held (``ServerChannel/hold()``) until this is dropped, and the cookie its reply must carry.
+struct PendingRequest: ~Copyable {
+    private let channel: Unmanaged<ServerChannel>
     let cookie: UInt32
 
-    /// Runs `body` with the connection, borrowed from this request, which holds it: a
-    /// reference loaded from a struct would otherwise be retained and released around the
-    /// uses that need it whole (a borrow of its control socket).
+    /// A request from `channel`, taking a hold on it.
+    init(holding channel: ServerChannel, cookie: UInt32) {
+        channel.hold()
+        self.channel = .passUnretained(channel)
+        self.cookie = cookie
+    }
+
+    /// A request from `channel`, adopting a hold taken for it before.
+    fileprivate init(adopting channel: Unmanaged<ServerChannel>, cookie: UInt32) {
+        self.channel = channel
+        self.cookie = cookie
+    }
+
+    deinit {
+        channel._withUnsafeGuaranteedRef { $0.releaseHold() }
+    }
+
+    /// Runs `body` with the connection, which this request holds.
     @inline(__always)
     func withChannel<Result>(_ body: (ServerChannel) throws(NTStatus) -> Result) throws(NTStatus) -> Result {
-        try Unmanaged.passUnretained(channel).withBorrowed(body)
+        try channel.withBorrowed(body)
     }
+
+    /// The connection, as a strong reference of its own.
+    var retainedChannel: ServerChannel { channel.takeUnretainedValue() }
 }
 
 /// The requests a server delivered and has not answered, by MessageId.
@@ -31,7 +49,8 @@ final class PendingRequests: @unchecked Sendable {
         let messageId = Atomic<UInt32>(0)
         /// The cookie its reply must carry.
         let cookie = Atomic<UInt32>(0)
-        /// Its connection, retained by the entry: the bits of an `Unmanaged<ServerChannel>`.
+        /// Its connection, held by the entry (``ServerChannel/hold()``): the bits of an
+        /// `Unmanaged<ServerChannel>`.
         let channel = Atomic<UInt>(0)
     }
 
@@ -39,9 +58,15 @@ final class PendingRequests: @unchecked Sendable {
     static let tableSize = 1024
 
     private let table = MessageIdTable(count: PendingRequests.tableSize) { Entry() }
+    /// A request kept out of the table: its connection by a strong reference, not a hold.
+    private struct Spilled {
+        let channel: ServerChannel
+        let cookie: UInt32
+    }
+
     /// Requests moved out of the table, unanswered when their entry was needed again, and
     /// requests put back after a failed reply.
-    private let spilled = LockedState<[UInt32: PendingRequest]>([:])
+    private let spilled = LockedState<[UInt32: Spilled]>([:])
 
     deinit {
         removeAll()
@@ -55,7 +80,8 @@ final class PendingRequests: @unchecked Sendable {
         let older = entry.pointee.messageId.load(ordering: .acquiring)
         if older != 0 { spill(older, from: entry) }
         entry.pointee.cookie.store(cookie, ordering: .relaxed)
-        entry.pointee.channel.store(UInt(bitPattern: Unmanaged.passRetained(channel).toOpaque()), ordering: .relaxed)
+        channel.hold()
+        entry.pointee.channel.store(UInt(bitPattern: Unmanaged.passUnretained(channel).toOpaque()), ordering: .relaxed)
         entry.pointee.messageId.store(messageId, ordering: .releasing)
     }
 
@@ -67,7 +93,7 @@ final class PendingRequests: @unchecked Sendable {
             // Taken out of the table holding the lock: a reply that then misses the table
             // looks in the dictionary after this, and finds it.
             guard let request = Self.claim(messageId, in: entry) else { return }
-            spilled[messageId] = request
+            spilled[messageId] = Spilled(channel: request.retainedChannel, cookie: request.cookie)
         }
     }
 
@@ -80,12 +106,14 @@ final class PendingRequests: @unchecked Sendable {
 
     @inline(never)
     private func takeSpilled(_ messageId: UInt32) -> PendingRequest? {
-        spilled.withLock { $0.removeValue(forKey: messageId) }
+        guard let request = spilled.withLock({ $0.removeValue(forKey: messageId) }) else { return nil }
+        return PendingRequest(holding: request.channel, cookie: request.cookie)
     }
 
     /// Puts back the request `messageId`, taken for a reply that was not sent.
-    func putBack(_ request: PendingRequest, for messageId: UInt32) {
-        spilled.withLock { $0[messageId] = request }
+    func putBack(_ request: borrowing PendingRequest, for messageId: UInt32) {
+        let kept = Spilled(channel: request.retainedChannel, cookie: request.cookie)
+        spilled.withLock { $0[messageId] = kept }
     }
 
     /// Takes the request out of `entry` if it is `messageId`'s: its fields are read first and
@@ -99,8 +127,8 @@ final class PendingRequests: @unchecked Sendable {
         guard entry.pointee.messageId.compareExchange(
             expected: messageId, desired: 0, ordering: .acquiringAndReleasing).exchanged
         else { return nil }
-        let owned = Unmanaged<ServerChannel>.fromOpaque(UnsafeRawPointer(bitPattern: channel)!).takeRetainedValue()
-        return PendingRequest(channel: owned, cookie: cookie)
+        return PendingRequest(
+            adopting: Unmanaged<ServerChannel>.fromOpaque(UnsafeRawPointer(bitPattern: channel)!), cookie: cookie)
     }
 
     /// Forgets every request that came on `channel`.

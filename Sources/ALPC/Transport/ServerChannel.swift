@@ -84,6 +84,13 @@ final class ServerChannel: @unchecked Sendable {
     /// 0 while open, else set once the connection is torn down.
     let isClosed = Atomic<Bool>(false)
 
+    /// The holds that keep this connection alive for requests not yet answered: one per pending
+    /// request (in the ledger, or taken by a reply under way), and one while it is in the
+    /// receiving thread's hot set, so that a busy connection's requests come and go without
+    /// touching its reference count. While the count is not 0, the connection holds a strong
+    /// reference to itself, taken when the count leaves 0 and given back when it returns to 0.
+    private let holds = Atomic<Int>(0)
+
     var peer: PeerCredentials { handshake.peer }
     /// What the ledger remembers of the client for each of its messages (its credentials, and
     /// whether its QoS lets the server impersonate it), packed once at accept.
@@ -109,6 +116,25 @@ final class ServerChannel: @unchecked Sendable {
         self.portContext = portContext
         self.policy = policy
         self.sender = RecentSenders.Sender(peer: handshake.peer, allowsImpersonation: handshake.allowsImpersonation)
+    }
+
+    /// Takes a hold on this connection. The caller keeps it alive meanwhile (a hold of its own,
+    /// or a strong reference), so a first hold's retain never races its last release.
+    @inline(__always)
+    func hold() {
+        if holds.wrappingAdd(1, ordering: .relaxed).oldValue == 0 { _ = Unmanaged.passUnretained(self).retain() }
+    }
+
+    /// Gives back a hold taken by ``hold()``; the last one gives back the connection's reference
+    /// to itself.
+    @inline(__always)
+    func releaseHold() {
+        if holds.wrappingSubtract(1, ordering: .acquiringAndReleasing).newValue == 0 { dropSelfReference() }
+    }
+
+    @inline(never)
+    private func dropSelfReference() {
+        Unmanaged.passUnretained(self).release()
     }
 
     /// Publishes a record of `recordLength` bytes, `dataLength` of them data, to the client:

@@ -79,7 +79,7 @@ final class ServerLedger: @unchecked Sendable {
 
     /// The reply to `pending`, taken as `messageId`, was not sent, and the request can be
     /// answered again.
-    func putBack(_ pending: PendingRequest, messageId: UInt32) {
+    func putBack(_ pending: borrowing PendingRequest, messageId: UInt32) {
         pendingRequests.putBack(pending, for: messageId)
     }
 

@@ -92,6 +92,54 @@ extension PortsTests {
             #expect(server.connectionCount == 0)
         }
 
+        @Test("Connections that end with requests unanswered leave nothing behind, answered late or never")
+        func unansweredRequests() throws {
+            // A pending request holds its connection until it is answered or forgotten: every
+            // such hold must be given back, or the connection's segment and descriptors stay.
+            let name = uniquePortName()
+            let server = try AlpcServer(portName: name)
+            try Self.expectNoLeak("8 connections ending with 4 requests each, half answered after the client left", times: 2) {
+                let peers = try (0..<8).map { _ in try startClient(name, ["--unread", "4", "--after", "disconnect"]) }
+                var unanswered: [UInt32] = []
+                var closed = 0
+                var requests = 0
+                let deadline = ContinuousClock.now + .seconds(30)
+                while closed < peers.count && ContinuousClock.now < deadline {
+                    let message = try server.receive(timeout: .seconds(10))
+                    switch message.messageType.kind {
+                    case .connectionRequest:
+                        try server.acceptConnection(message)
+                    case .request:
+                        requests += 1
+                        if requests.isMultiple(of: 2) {
+                            unanswered.append(message.port.messageId)
+                        } else {
+                            // The client may be gone already: answered, or refused as disconnected.
+                            do throws(NTStatus) {
+                                try server.reply(to: message.port.messageId, dataLength: 4) { $0.initializeMemory(as: UInt8.self, repeating: 1) }
+                            } catch {
+                                #expect(error == .portDisconnected)
+                            }
+                        }
+                    case .portClosed, .clientDied:
+                        closed += 1
+                    default:
+                        Issue.record("unexpected \(message.messageType)")
+                    }
+                }
+                #expect(closed == peers.count)
+                #expect(requests == 4 * peers.count)
+                // Their connections are gone: the requests were forgotten with them.
+                for messageId in unanswered {
+                    #expect(throws: NTStatus.invalidMessage) {
+                        try server.reply(to: messageId, dataLength: 4) { _ in }
+                    }
+                }
+                for peer in peers { #expect(peer.exitedCleanly()) }
+            }
+            #expect(server.connectionCount == 0)
+        }
+
         @Test("Server processes killed with SIGKILL leave nothing behind in the client's process")
         func killedServers() throws {
             try Self.expectNoLeak("8 killed servers", times: 3) {
