@@ -85,6 +85,14 @@ final class ServerReceiver: @unchecked Sendable {
     ) throws(NTStatus) -> Int {
         try acquireRole(deadline: &deadline)
         defer { releaseRole() }
+        // A busy server's common case, before the wait's state exists: a hot ring holds a record.
+        if controlQueue.isEmpty {
+            let delivered = try deliverFromHotRing(into: &sink, batch: batch, reader: reader)
+            if delivered > 0 {
+                awaitingFirstRequest = false
+                return delivered
+            }
+        }
         var emptyRounds = 0
         var spinStart: UInt64 = 0
         // Whether the current spin yields the CPU (to a client on this CPU) rather than polls.
