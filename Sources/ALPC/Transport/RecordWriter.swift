@@ -131,9 +131,18 @@ final class RecordWriter: @unchecked Sendable {
         // Kept records go first: while any is left, so does this one.
         if !kept.isEmpty { try flushKeptLocked() }
         guard kept.isEmpty, let slot = try reserveLocked(deadline: &deadline, liveness: liveness) else {
-            try keepLocked(
-                recordLength: recordLength, dataLength: dataLength, attributes: attributes, control: control,
-                deadline: &deadline, write: write)
+            // Written here, not in a call of its own: a closure handed to a call that is not
+            // inlined has its context built on every publish, including those that never keep.
+            var (image, slotFlags) = try startKeepingLocked(
+                recordLength: recordLength, attributes: attributes, control: control, deadline: &deadline)
+            let written = image.withUnsafeMutableBytes { raw in
+                Result { () throws(NTStatus) in try write(raw.baseAddress!, slotFlags) }
+            }
+            if case .failure(let error) = written {
+                quota.refundPool(bytes: recordLength)
+                throw .refused(error)
+            }
+            try keepLocked(image, dataLength: dataLength)
             return false
         }
         let slotFlags = try sendAttachmentsLocked(attributes, on: control, deadline: &deadline)
@@ -253,28 +262,35 @@ final class RecordWriter: @unchecked Sendable {
 
     // MARK: Keeping records for a reader that is behind
 
-    /// Writes the record into a copy kept until the reader frees a slot (the ring is full, or
-    /// older records wait). Holding the lock.
+    /// Starts keeping a record of `recordLength` bytes until the reader frees a slot (the ring
+    /// is full, or older records wait): charges the port's pool for it, sends what precedes it
+    /// on `control`, and returns the zeroed copy to write it into, and its slot flags. The
+    /// caller writes it and hands it to ``keepLocked(_:dataLength:)``, or refunds the pool.
+    /// Holding the lock.
     @inline(never)
-    private func keepLocked(
-        recordLength: Int, dataLength: Int, attributes: OutgoingAttributes?, control: borrowing ControlSocket,
-        deadline: inout CallDeadline, write: (UnsafeMutableRawPointer, UInt32) throws(NTStatus) -> Void
-    ) throws(Failure) {
+    private func startKeepingLocked(
+        recordLength: Int, attributes: OutgoingAttributes?, control: borrowing ControlSocket,
+        deadline: inout CallDeadline
+    ) throws(Failure) -> (image: [UInt8], slotFlags: UInt32) {
         guard kept.count < quota.maxQueuedPerPeer, keptBytes + recordLength <= quota.maxPoolUsagePerPeer,
             quota.chargePool(bytes: recordLength)
         else { throw .refused(.quotaExceeded) }
-        var image = [UInt8](repeating: 0, count: recordLength)
         do throws(Failure) {
             let slotFlags = try sendAttachmentsLocked(attributes, on: control, deadline: &deadline)
-            try image.withUnsafeMutableBytes { raw in
-                Result { () throws(NTStatus) in try write(raw.baseAddress!, slotFlags) }
-            }.mapError { Failure.refused($0) }.get()
+            return ([UInt8](repeating: 0, count: recordLength), slotFlags)
         } catch {
             quota.refundPool(bytes: recordLength)
             throw error
         }
+    }
+
+    /// Keeps `image`, a record with `dataLength` bytes of data written after
+    /// ``startKeepingLocked(recordLength:attributes:control:deadline:)``, then moves what fits
+    /// into the ring. Holding the lock.
+    @inline(never)
+    private func keepLocked(_ image: [UInt8], dataLength: Int) throws(Failure) {
         kept.append(image)
-        keptBytes += recordLength
+        keptBytes += image.count
         countLocked(records: 1, dataBytes: UInt64(dataLength))
         // The reader rings when it frees a slot (``flushKept()``).
         ring.producerSleeping.pointee.store(1, ordering: .sequentiallyConsistent)

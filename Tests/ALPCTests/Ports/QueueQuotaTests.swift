@@ -122,6 +122,48 @@ extension PortsTests {
             #expect(Self.pooled(server) == 0)
         }
 
+        @Test("An in-place reply that fails while the client's ring is full is neither kept nor charged, and its request stays answerable")
+        func failedKeptReply() throws {
+            let (server, client) = try PortsTests.connectedPair()
+            // 69 replies: 64 fill the client's ring, the server keeps 5; the 70th request waits.
+            let count = 70
+            var last: UInt32 = 0
+            for index in 0..<count {
+                try client.send(AlpcMessage(string: "request \(index)"))
+                let messageId = try server.receive(timeout: .seconds(5)) { $0.messageId }
+                if index == count - 1 {
+                    last = messageId
+                } else {
+                    let text = Array("reply \(index)".utf8)
+                    try server.reply(to: messageId, dataLength: text.count) { $0.copyBytes(from: text) }
+                }
+            }
+            let pooled = Self.pooled(server)
+            #expect(pooled > 0)
+            #expect(throws: NTStatus.cancelled) {
+                try server.reply(to: last, dataLength: 8) { (_) throws(NTStatus) in throw .cancelled }
+            }
+            #expect(Self.pooled(server) == pooled)
+            let text = Array("reply \(count - 1)".utf8)
+            try server.reply(to: last, dataLength: text.count) { $0.copyBytes(from: text) }
+            #expect(Self.pooled(server) > pooled)
+            // The client's reads ring the server's doorbell; a receiving server then publishes
+            // what it kept.
+            let stop = Atomic<Bool>(false)
+            let receiver = TestThread {
+                while !stop.load(ordering: .relaxed) { _ = try? server.receive(timeout: .milliseconds(20)) }
+            }
+            defer {
+                stop.store(true, ordering: .relaxed)
+                receiver.join()
+            }
+            for index in 0..<count {
+                let reply = try client.receive(timeout: .seconds(5))
+                #expect(reply.string == "reply \(index)")
+            }
+            #expect(Self.pooled(server) == 0)
+        }
+
         @Test("A client keeps at most its quota of messages nobody claimed; past it the connection ends with STATUS_QUOTA_EXCEEDED and what was kept is still received")
         func unclaimedMessagesOnTheClient() throws {
             let name = uniquePortName()
