@@ -132,6 +132,7 @@ final class ServerChannel: @unchecked Sendable {
         if holds.wrappingSubtract(1, ordering: .acquiringAndReleasing).newValue == 0 { dropSelfReference() }
     }
 
+    /// Gives back the reference the first hold took (out of line: the last hold is rare).
     @inline(never)
     private func dropSelfReference() {
         Unmanaged.passUnretained(self).release()

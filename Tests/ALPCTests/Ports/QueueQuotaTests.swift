@@ -13,6 +13,20 @@ extension PortsTests {
         /// The port's usage of its pool, in bytes.
         private static func pooled(_ server: AlpcServer) -> Int { server.core.controlPlane.quota.usage.pooled }
 
+        /// Runs `body` while another thread receives on `server`: a client's reads ring the
+        /// server's doorbell, and a receiving server then publishes the replies it kept.
+        private static func whileReceiving(_ server: AlpcServer, _ body: () throws -> Void) throws {
+            let stop = Atomic<Bool>(false)
+            let receiver = TestThread {
+                while !stop.load(ordering: .relaxed) { _ = try? server.receive(timeout: .milliseconds(20)) }
+            }
+            defer {
+                stop.store(true, ordering: .relaxed)
+                receiver.join()
+            }
+            try body()
+        }
+
         /// Sends `message` as a reply: false when it is over quota.
         private static func reply(_ server: AlpcServer, _ message: AlpcMessage) throws -> Bool {
             do {
@@ -104,20 +118,12 @@ extension PortsTests {
                 try server.send(request)
             }
             #expect(Self.pooled(server) > 0)
-            // The client's reads ring the server's doorbell; a receiving server then publishes
-            // what it kept.
-            let stop = Atomic<Bool>(false)
-            let receiver = TestThread {
-                while !stop.load(ordering: .relaxed) { _ = try? server.receive(timeout: .milliseconds(20)) }
-            }
-            defer {
-                stop.store(true, ordering: .relaxed)
-                receiver.join()
-            }
-            for index in 0..<count {
-                let reply = try client.receive(timeout: .seconds(5))
-                #expect(reply.messageType.kind == .reply)
-                #expect(reply.string == "reply to request \(index)")
+            try Self.whileReceiving(server) {
+                for index in 0..<count {
+                    let reply = try client.receive(timeout: .seconds(5))
+                    #expect(reply.messageType.kind == .reply)
+                    #expect(reply.string == "reply to request \(index)")
+                }
             }
             #expect(Self.pooled(server) == 0)
         }
@@ -147,19 +153,11 @@ extension PortsTests {
             let text = Array("reply \(count - 1)".utf8)
             try server.reply(to: last, dataLength: text.count) { $0.copyBytes(from: text) }
             #expect(Self.pooled(server) > pooled)
-            // The client's reads ring the server's doorbell; a receiving server then publishes
-            // what it kept.
-            let stop = Atomic<Bool>(false)
-            let receiver = TestThread {
-                while !stop.load(ordering: .relaxed) { _ = try? server.receive(timeout: .milliseconds(20)) }
-            }
-            defer {
-                stop.store(true, ordering: .relaxed)
-                receiver.join()
-            }
-            for index in 0..<count {
-                let reply = try client.receive(timeout: .seconds(5))
-                #expect(reply.string == "reply \(index)")
+            try Self.whileReceiving(server) {
+                for index in 0..<count {
+                    let reply = try client.receive(timeout: .seconds(5))
+                    #expect(reply.string == "reply \(index)")
+                }
             }
             #expect(Self.pooled(server) == 0)
         }
